@@ -1,0 +1,175 @@
+"""``LCSSEApp``: the jupyter_server extension ``lcsse``.
+
+Every setting is a traitlet, so it can be set in ``jupyter_server_config.py``
+(``c.LCSSEApp.keepalive_interval = 5``) or on the command line
+(``--LCSSEApp.keepalive_interval=5``). The chains and the run registry are built once
+in ``initialize_settings`` and reach the handlers through the Tornado settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Dict, Enum, Float, Int, Unicode, Union
+
+from .chains import DEFAULT_SYSTEM_PROMPT, Chain, build_default_chain, load_chains
+from .handlers import handlers
+from .runs import RunRegistry
+
+
+class LCSSEApp(ExtensionApp):
+    """Streams LangChain Runnables over Server-Sent Events inside Jupyter Server."""
+
+    name = "lcsse"
+    description = __doc__
+    load_other_extensions = True
+
+    chains = Dict(
+        key_trait=Unicode(),
+        value_trait=Union([Unicode(), Dict()]),
+        default_value={},
+        help=(
+            'Chains to offer, by name: {"name": "package.module:attr"}, where attr is a '
+            "LangChain Runnable or a zero-argument callable that returns one. A value may "
+            'also be {"ref": "package.module:attr", "description": "..."}. Packages can add '
+            "chains through the entry-point group 'jupyter_lcsse.chains'. A chain that "
+            "fails to load is logged and left out."
+        ),
+    ).tag(config=True)
+
+    default_model = Enum(
+        ["auto", "offline", "openai"],
+        default_value="auto",
+        help=(
+            "The chat model of the built-in 'default' chain: 'auto' uses ChatOpenAI when "
+            "OPENAI_API_KEY is set and the offline model otherwise."
+        ),
+    ).tag(config=True)
+
+    openai_model = Unicode(
+        "gpt-4o-mini", help="Model name ChatOpenAI asks for in the 'default' chain."
+    ).tag(config=True)
+
+    openai_base_url = Unicode(
+        "",
+        help=(
+            "Base URL of an OpenAI-compatible server for the 'default' chain (Ollama, vLLM, "
+            "llama.cpp's server ...). Empty: OPENAI_BASE_URL from the environment, else OpenAI."
+        ),
+    ).tag(config=True)
+
+    offline_tokens_per_second = Float(
+        30.0,
+        min=0.0,
+        help="Token rate of the offline model (0 = as fast as possible).",
+    ).tag(config=True)
+
+    system_prompt = Unicode(
+        "", help="System prompt of the 'default' chain (empty: the built-in one)."
+    ).tag(config=True)
+
+    keepalive_interval = Float(
+        15.0,
+        min=0.0,
+        help=(
+            "Seconds of silence after which a stream gets a ': keep-alive' comment, so "
+            "proxies and browsers do not drop an idle connection (0 = never)."
+        ),
+    ).tag(config=True)
+
+    retry_ms = Int(
+        2000,
+        min=0,
+        help="Reconnection delay sent to clients in the first frame ('retry:'), in ms.",
+    ).tag(config=True)
+
+    orphan_timeout = Float(
+        30.0,
+        min=0.0,
+        help=(
+            "Seconds a running run may go without any listener before it is cancelled "
+            "(so an abandoned browser tab does not keep paying for tokens; 0 = never)."
+        ),
+    ).tag(config=True)
+
+    run_ttl = Float(
+        600.0,
+        min=0.0,
+        help="Seconds a finished run is kept for late readers and status queries.",
+    ).tag(config=True)
+
+    max_runs = Int(
+        256, min=1, help="How many finished runs are kept at most (oldest forgotten first)."
+    ).tag(config=True)
+
+    max_active_runs = Int(
+        16,
+        min=1,
+        help="How many runs may stream at once; past that, new runs get 429 with Retry-After.",
+    ).tag(config=True)
+
+    retry_after_seconds = Int(
+        2, min=1, help="The Retry-After value sent with 429 when max_active_runs is reached."
+    ).tag(config=True)
+
+    replay_buffer_size = Int(
+        10_000,
+        min=1,
+        help=(
+            "Events each run keeps for clients that reconnect with Last-Event-ID; a client "
+            "further behind gets 410 instead of a stream with a hole."
+        ),
+    ).tag(config=True)
+
+    max_body_bytes = Int(
+        64 * 1024, min=1, help="Largest request body accepted, in bytes (413 above it)."
+    ).tag(config=True)
+
+    cancel_timeout = Float(
+        2.0,
+        min=0.0,
+        help="Seconds DELETE waits for a cancelled chain to stop before answering.",
+    ).tag(config=True)
+
+    shutdown_timeout = Float(
+        5.0,
+        min=0.0,
+        help="Seconds the server waits at shutdown for streams to send their end event.",
+    ).tag(config=True)
+
+    def initialize_settings(self) -> None:
+        default = build_default_chain(
+            model=self.default_model,
+            openai_model=self.openai_model,
+            openai_base_url=self.openai_base_url,
+            offline_tokens_per_second=self.offline_tokens_per_second,
+            system_prompt=self.system_prompt or DEFAULT_SYSTEM_PROMPT,
+        )
+        chains: dict[str, Chain] = load_chains(self.chains, {"default": default}, self.log)
+        token = getattr(self.serverapp, "identity_provider", None)
+        secrets = [getattr(token, "token", "") or ""]
+        registry = RunRegistry(
+            max_active_runs=self.max_active_runs,
+            max_runs=self.max_runs,
+            run_ttl=self.run_ttl,
+            orphan_timeout=self.orphan_timeout,
+            buffer_size=self.replay_buffer_size,
+            log=self.log,
+            secrets_to_hide=secrets,
+        )
+        self.registry = registry
+        self.settings.update({"lcsse_chains": chains, "lcsse_runs": registry})
+        self.log.info("lcsse: %d chain(s): %s", len(chains), ", ".join(chains))
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(handlers())
+
+    async def stop_extension(self) -> None:
+        """Every open stream gets ``event: end`` with reason ``shutdown`` first."""
+        registry: Any = getattr(self, "registry", None)
+        if registry is not None:
+            await registry.shutdown(self.shutdown_timeout)
+
+
+main = launch_new_instance = LCSSEApp.launch_instance

@@ -1,0 +1,213 @@
+"""Which chains the server offers, and how a request's input is checked against them.
+
+A chain is any LangChain ``Runnable``. Admins name them in config
+(``c.LCSSEApp.chains = {"name": "package.module:attr"}``) or ship them in a package
+under the entry-point group ``jupyter_lcsse.chains``; ``attr`` is a Runnable or a
+zero-argument callable that returns one (so building an expensive chain can wait
+until the server starts). A chain that fails to load is logged with the reason and
+left out: one broken chain must not keep the server, or the other chains, from
+starting.
+
+Input is checked against the Runnable's own input JSON schema before a run starts,
+so that a typo answers 422 naming the field instead of an error event mid-stream.
+As a convenience for ``curl``, a bare string is accepted as the input of a chain
+whose input is an object with exactly one required string field (the built-in
+``default`` chain takes ``"What is SSE?"`` as ``{"question": "What is SSE?"}``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import Runnable
+
+from .offline_model import OfflineChatModel
+
+ENTRY_POINT_GROUP = "jupyter_lcsse.chains"
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a patient teaching assistant in a Jupyter notebook. Answer in markdown, "
+    "briefly and concretely."
+)
+
+
+class ChainLoadError(Exception):
+    """A configured chain reference that cannot be turned into a Runnable."""
+
+
+class InputError(ValueError):
+    """Input that fails a chain's input schema; the message names the field and why."""
+
+
+@dataclass
+class Chain:
+    """A registered chain: the Runnable plus what the API shows about it."""
+
+    name: str
+    runnable: Runnable[Any, Any]
+    description: str = ""
+    source: str = ""
+    input_schema: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.input_schema:
+            try:
+                self.input_schema = self.runnable.get_input_jsonschema()
+            except Exception:  # a Runnable whose schema cannot be built still streams
+                self.input_schema = {}
+        self._validator = Draft202012Validator(self.input_schema)
+
+    def describe(self) -> dict[str, Any]:
+        """The entry ``GET lcsse/api/chains`` lists."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "input_schema": self.input_schema,
+        }
+
+    def coerce_input(self, value: Any) -> Any:
+        """Check ``value`` against the input schema; return what the Runnable gets.
+
+        Raises ``InputError`` with a message like ``input.question: 5 is not of type
+        'string'`` so the 422 answer says which field is wrong and why.
+        """
+        if isinstance(value, str) and (single := self._single_string_field()):
+            value = {single: value}
+        error = best_match(self._validator.iter_errors(value))
+        if error is not None:
+            where = "input" + "".join(
+                f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.path
+            )
+            raise InputError(f"{where}: {error.message}")
+        return value
+
+    def _single_string_field(self) -> str | None:
+        schema = self.input_schema
+        required = schema.get("required") or []
+        props = schema.get("properties") or {}
+        if schema.get("type") == "object" and len(required) == 1:
+            name = required[0]
+            if (props.get(name) or {}).get("type") == "string":
+                return str(name)
+        return None
+
+
+def resolve_reference(ref: str) -> Runnable[Any, Any]:
+    """Import ``package.module:attr`` (attr may be dotted) and return its Runnable."""
+    module_name, sep, attr_path = ref.partition(":")
+    if not sep or not module_name or not attr_path:
+        raise ChainLoadError(f"{ref!r} is not of the form 'package.module:attr'")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as exc:
+        raise ChainLoadError(f"cannot import module {module_name!r}: {exc}") from exc
+    for part in attr_path.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError as exc:
+            raise ChainLoadError(f"module {module_name!r} has no attribute {attr_path!r}") from exc
+    return as_runnable(obj, ref)
+
+
+def as_runnable(obj: Any, ref: str) -> Runnable[Any, Any]:
+    """Accept a Runnable, or a zero-argument factory that returns one."""
+    if isinstance(obj, Runnable):
+        return obj
+    if callable(obj):
+        try:
+            made = obj()
+        except Exception as exc:
+            raise ChainLoadError(f"calling {ref!r} failed: {type(exc).__name__}: {exc}") from exc
+        if isinstance(made, Runnable):
+            return made
+        raise ChainLoadError(f"{ref!r} returned {type(made).__name__}, not a LangChain Runnable")
+    raise ChainLoadError(f"{ref!r} is a {type(obj).__name__}, not a Runnable or a factory")
+
+
+def _description_of(obj_ref: str, runnable: Runnable[Any, Any], given: str | None) -> str:
+    if given:
+        return given
+    return f"{type(runnable).__name__} from {obj_ref}"
+
+
+def load_chains(
+    configured: Mapping[str, Any],
+    builtins: Mapping[str, Chain],
+    log: logging.Logger,
+) -> dict[str, Chain]:
+    """Built-in chains, then entry points, then config (later names win).
+
+    A config value is a reference string or ``{"ref": ..., "description": ...}``.
+    """
+    chains: dict[str, Chain] = dict(builtins)
+    sources: list[tuple[str, str, str | None, str]] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        sources.append((ep.name, ep.value, None, f"entry point {ep.name!r}"))
+    for name, value in configured.items():
+        if isinstance(value, Mapping):
+            ref, description = str(value.get("ref", "")), value.get("description")
+        else:
+            ref, description = str(value), None
+        sources.append((name, ref, description, f"LCSSEApp.chains[{name!r}]"))
+    for name, ref, description, origin in sources:
+        try:
+            runnable = resolve_reference(ref)
+        except ChainLoadError as exc:
+            log.error("lcsse: chain %r (%s) left out: %s", name, origin, exc)
+            continue
+        chains[name] = Chain(
+            name=name,
+            runnable=runnable,
+            description=_description_of(ref, runnable, description),
+            source=origin,
+        )
+        log.info("lcsse: chain %r loaded from %s (%s)", name, origin, ref)
+    return chains
+
+
+def build_default_chain(
+    *,
+    model: str,
+    openai_model: str,
+    openai_base_url: str,
+    offline_tokens_per_second: float,
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+    environ: Mapping[str, str] = os.environ,
+    chat_model_factory: Callable[..., BaseChatModel] | None = None,
+) -> Chain:
+    """prompt → chat model → ``StrOutputParser``, with input ``{"question": str}``.
+
+    ``model`` is ``"auto"`` (ChatOpenAI when ``OPENAI_API_KEY`` is set, else offline),
+    ``"openai"`` or ``"offline"``.
+    """
+    use_openai = model == "openai" or (model == "auto" and bool(environ.get("OPENAI_API_KEY")))
+    chat_model: BaseChatModel
+    if use_openai:
+        if chat_model_factory is None:
+            from langchain_openai import ChatOpenAI
+
+            chat_model_factory = ChatOpenAI
+        base_url = openai_base_url or environ.get("OPENAI_BASE_URL") or None
+        chat_model = chat_model_factory(model=openai_model, base_url=base_url, streaming=True)
+        where = f" at {base_url}" if base_url else ""
+        description = f"Answers a question with ChatOpenAI ({openai_model}{where})."
+    else:
+        chat_model = OfflineChatModel(tokens_per_second=offline_tokens_per_second)
+        description = (
+            "Answers a question with the built-in offline model (no network, no API key; "
+            "set OPENAI_API_KEY to use ChatOpenAI)."
+        )
+    prompt = ChatPromptTemplate.from_messages([("system", system_prompt), ("human", "{question}")])
+    runnable = (prompt | chat_model | StrOutputParser()).with_config(run_name="lcsse-default")
+    return Chain(name="default", runnable=runnable, description=description, source="built-in")

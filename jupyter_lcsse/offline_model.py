@@ -1,0 +1,318 @@
+"""The offline chat model: a real LangChain chat model that needs no network and no key.
+
+Why it exists: learners run the tutorial in a classroom with no API key, CI has no
+network, and streaming must still be visible and must still carry line breaks, lists
+and code blocks, the text that breaks naive SSE. So it answers a few questions about
+SSE and streaming from a small built-in text, token by token at a set pace, and says
+plainly what it is when asked anything else.
+
+Quirks, on purpose:
+- Deterministic: the same question always gets the same answer (tests compare text).
+- A token is a run of whitespace followed by a run of non-whitespace (``\\s*\\S+``), so
+  tokens carry their leading spaces and newlines across the wire.
+- ``_astream`` is native async: it sleeps with ``asyncio.sleep`` between tokens (no
+  thread per token); at rate 0 it still yields to the event loop once per token, so
+  other requests and cancellation are never starved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field
+
+__all__ = ["TOPICS", "OfflineChatModel", "answer_for", "tokenize"]
+
+_TOKEN = re.compile(r"\s*\S+|\s+")
+
+_SSE = """\
+*Offline model (no network): a built-in answer about Server-Sent Events.*
+
+## Server-Sent Events in one minute
+
+**Server-Sent Events (SSE)** let a server push text to a client over one long HTTP
+response with `Content-Type: text/event-stream`. Each event is a few `field: value`
+lines, and **a blank line ends the event**:
+
+```
+id: 1
+data: Hello
+data: world
+
+```
+
+The browser's `EventSource` joins the two `data:` lines with a newline, so
+`event.data` is `"Hello\\nworld"`. That is why a token that contains a line break must
+be sent as several `data:` lines: a plain `f"data: {chunk}\\n\\n"` cuts it in two.
+
+- `event:` names the event type (default `message`).
+- `id:` lets a client resume after a dropped connection.
+- `retry:` tells the client how many milliseconds to wait before reconnecting.
+- Lines starting with `:` are comments, handy as keep-alives.
+
+SSE is plain HTTP: it passes proxies, uses the page's cookies, and needs no special
+server. It only goes one way, server to client, which is exactly what streaming an
+LLM's answer needs.
+"""
+
+_WEBSOCKET = """\
+*Offline model (no network): a built-in answer about SSE versus WebSocket.*
+
+## SSE or WebSocket?
+
+Both keep a connection open, but they solve different problems.
+
+| | SSE | WebSocket |
+|---|---|---|
+| direction | server to client | both ways |
+| protocol | plain HTTP response | upgrade to its own framing |
+| reconnect | built in (`retry`, `Last-Event-ID`) | write it yourself |
+| data | UTF-8 text | text or binary |
+
+For streaming tokens from a model, **SSE is usually the better fit**:
+
+1. The client sends one request (the question) and reads one long answer.
+2. Auth, cookies, CORS and proxies work as for any HTTP request.
+3. A dropped connection resumes where it stopped, without new code.
+
+Pick a WebSocket when the client must keep talking during the stream, for example to
+send audio while it plays the answer, or for a multiplayer cursor.
+
+```python
+# SSE in the browser is one line:
+# const source = new EventSource("/lcsse/api/runs/RUN_ID/events");
+```
+"""
+
+_RECONNECT = """\
+*Offline model (no network): a built-in answer about reconnection and Last-Event-ID.*
+
+## Reconnecting with `Last-Event-ID`
+
+When an SSE connection drops, `EventSource` reconnects **by itself**:
+
+1. It waits the `retry:` time the server last sent (in milliseconds).
+2. It sends the same request again with a `Last-Event-ID` header holding the last
+   `id:` it saw.
+3. The server replays every event after that id, then goes on live.
+
+```
+retry: 2000
+
+id: 41
+data: tok
+
+```
+
+A server that answers `204 No Content` tells the browser to **stop** reconnecting.
+Send it once the stream has ended and the client has every event; otherwise a
+finished stream looks like a dropped one, and the browser reconnects, and a naive
+server runs (and bills) the whole generation again.
+
+- Give every event an increasing `id:`.
+- Keep a replay buffer per run.
+- End every stream with a final event, so clients know it is over.
+"""
+
+_LANGCHAIN = """\
+*Offline model (no network): a built-in answer about LangChain streaming.*
+
+## Streaming with LangChain
+
+Every LangChain `Runnable` can stream. A chain of prompt, model and parser streams as
+the model produces tokens:
+
+```python
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+
+chain = ChatPromptTemplate.from_template("{question}") | model | StrOutputParser()
+async for chunk in chain.astream({"question": "What is SSE?"}):
+    print(chunk, end="", flush=True)
+```
+
+- `stream()` is the sync iterator, `astream()` the async one.
+- The model yields `AIMessageChunk`s; `StrOutputParser` turns them into `str` chunks.
+- **Time to first token** (TTFT) is what a reader feels; total time is what they wait
+  for the whole answer. Streaming improves the first, not the second.
+- Cancelling the task that iterates `astream()` closes the model's HTTP request, so a
+  reader who leaves stops the spending.
+
+The lcsse extension runs `astream()` on the server and sends each chunk as an SSE
+event, so a notebook or a browser can watch it arrive.
+"""
+
+_JUPYTER = """\
+*Offline model (no network): a built-in answer about the lcsse Jupyter extension.*
+
+## The `lcsse` server extension
+
+`jupyter-lcsse` adds an SSE API to Jupyter Server, behind Jupyter's own token and
+XSRF rules:
+
+- `GET lcsse/api/chains` lists the chains and the input each one expects.
+- `POST lcsse/api/chains/{name}/stream` answers with the stream itself, for `fetch`
+  and `curl -N`.
+- `POST lcsse/api/runs` starts a run; `GET lcsse/api/runs/{id}/events` follows it
+  and resumes with `Last-Event-ID`.
+- `DELETE lcsse/api/runs/{id}` cancels a run.
+
+```bash
+curl -N -H "Authorization: token $TOKEN" \\
+  -d '{"input": {"question": "What is SSE?"}}' \\
+  http://127.0.0.1:8888/lcsse/api/chains/default/stream
+```
+
+Add your own chains with `c.LCSSEApp.chains = {"name": "package.module:attr"}`.
+"""
+
+_GREETING = """\
+Hello! I am the **offline model** bundled with jupyter-lcsse. I have no network and
+no real language model, so I answer only a few questions, but I stream them token by
+token, just like a real model would.
+
+Try asking me:
+
+- What is SSE?
+- SSE or WebSocket?
+- How does `Last-Event-ID` work?
+- How does LangChain streaming work?
+"""
+
+# (name, keywords, answer), in priority order: the first topic with a keyword wins.
+TOPICS: list[tuple[str, tuple[str, ...], str]] = [
+    (
+        "reconnection",
+        ("last-event-id", "last event id", "reconnect", "resume", "retry"),
+        _RECONNECT,
+    ),
+    ("websocket", ("websocket", "web socket"), _WEBSOCKET),
+    ("langchain", ("langchain", "astream", "runnable", "token"), _LANGCHAIN),
+    ("jupyter", ("jupyter", "lcsse", "extension", "endpoint"), _JUPYTER),
+    ("sse", ("sse", "server-sent", "server sent", "event-stream", "eventsource"), _SSE),
+    ("greeting", ("hello", "hi", "hey"), _GREETING),
+]
+
+
+def _out_of_scope(question: str) -> str:
+    quoted = " ".join(question.split())
+    if len(quoted) > 200:
+        quoted = quoted[:199] + "…"
+    topics = "\n".join(f"- {name}" for name, _, _ in TOPICS if name != "greeting")
+    asked = f'You asked: "{quoted}"' if quoted else "I did not get a question."
+    return (
+        "I am the **offline model** bundled with jupyter-lcsse: I have no network and no "
+        "real language model, so I cannot answer that.\n\n"
+        f"{asked}\n\n"
+        f"I can explain these topics:\n\n{topics}\n\n"
+        "To use a real model, set `OPENAI_API_KEY` before starting Jupyter; add "
+        "`OPENAI_BASE_URL` to use an OpenAI-compatible server such as Ollama, vLLM or "
+        "llama.cpp's server.\n"
+    )
+
+
+def answer_for(question: str) -> str:
+    """The full answer to ``question``: a topic's text, or the out-of-scope answer."""
+    lowered = question.lower()
+    words = set(re.findall(r"[a-z]+", lowered))
+    for _name, keywords, answer in TOPICS:
+        for keyword in keywords:
+            if (keyword in words) if keyword.isalpha() else (keyword in lowered):
+                return answer
+    return _out_of_scope(question)
+
+
+def tokenize(text: str) -> list[str]:
+    """Split into tokens that carry their leading whitespace; ``"".join`` restores it."""
+    return _TOKEN.findall(text)
+
+
+def _question(messages: list[BaseMessage]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            content = message.content
+            if isinstance(content, str):
+                return content
+            return "".join(
+                part if isinstance(part, str) else str(part.get("text", ""))
+                for part in content
+                if isinstance(part, str) or part.get("type") == "text"
+            )
+    return ""
+
+
+class OfflineChatModel(BaseChatModel):
+    """A deterministic teaching model that streams built-in answers at a set pace."""
+
+    tokens_per_second: float = Field(
+        default=30.0, ge=0, description="Pace of streaming; 0 means as fast as possible."
+    )
+
+    @property
+    def _llm_type(self) -> str:
+        return "lcsse-offline"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"tokens_per_second": self.tokens_per_second}
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        text = answer_for(_question(messages))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return self._generate(messages, stop, None, **kwargs)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        delay = 1 / self.tokens_per_second if self.tokens_per_second else 0.0
+        for i, token in enumerate(tokenize(answer_for(_question(messages)))):
+            if delay and i:
+                time.sleep(delay)
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+            if run_manager is not None:
+                run_manager.on_llm_new_token(token, chunk=chunk)
+            yield chunk
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        delay = 1 / self.tokens_per_second if self.tokens_per_second else 0.0
+        for i, token in enumerate(tokenize(answer_for(_question(messages)))):
+            if delay and i:
+                await asyncio.sleep(delay)
+            elif not delay:
+                await asyncio.sleep(0)
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+            if run_manager is not None:
+                await run_manager.on_llm_new_token(token, chunk=chunk)
+            yield chunk

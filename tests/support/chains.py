@@ -1,0 +1,118 @@
+"""Chains built for the tests: each one makes one server behaviour observable.
+
+``PROBE`` records what the chains saw (started, cancelled), so a test can prove the
+chain's own task observed cancellation, not just that the stream stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from langchain_core.messages import AIMessageChunk
+from langchain_core.runnables import RunnableGenerator, RunnableLambda
+
+
+class Probe:
+    """What the test chains report back to the test in the same process."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.cancelled: list[str] = []
+        self.cancelled_at: list[float] = []
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
+PROBE = Probe()
+
+
+async def _echo(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
+    """Yields ``input["tokens"]`` one by one, ``input["delay"]`` seconds apart."""
+    async for value in inputs:
+        delay = float(value.get("delay", 0))
+        for token in value["tokens"]:
+            if delay:
+                await asyncio.sleep(delay)
+            yield token
+
+
+echo = RunnableGenerator(_echo)
+
+
+async def _slow(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
+    """A token every ``interval`` s (default 0.05) for ``count`` tokens; records cancel."""
+    async for value in inputs:
+        name = str(value.get("name", "slow"))
+        PROBE.started.append(name)
+        try:
+            for i in range(int(value.get("count", 400))):
+                yield f"tick {i}\n"
+                await asyncio.sleep(float(value.get("interval", 0.05)))
+        except asyncio.CancelledError:
+            PROBE.cancelled.append(name)
+            PROBE.cancelled_at.append(asyncio.get_running_loop().time())
+            raise
+
+
+slow = RunnableGenerator(_slow)
+
+
+async def _pause(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
+    """One token, a silence of ``input["pause"]`` seconds, one more token."""
+    async for value in inputs:
+        yield "before"
+        await asyncio.sleep(float(value["pause"]))
+        yield "after"
+
+
+pause = RunnableGenerator(_pause)
+
+
+async def _boom(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
+    async for _ in inputs:
+        yield "partial"
+        raise ValueError("the chain failed on purpose; key sk-test1234567890abcdef leaked?")
+
+
+boom = RunnableGenerator(_boom)
+
+
+async def _objects(inputs: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for _ in inputs:
+        yield {"step": 1, "tags": ["a", "b"]}
+        yield AIMessageChunk(content="from a message")
+        yield ""
+        yield 42
+
+
+objects = RunnableGenerator(_objects)
+
+
+def make_upper() -> RunnableLambda[str, str]:
+    """A zero-argument factory: the server calls it once at start-up."""
+    return RunnableLambda(lambda text: str(text).upper())
+
+
+not_a_runnable = "just a string"
+
+
+def factory_that_fails() -> Any:
+    raise RuntimeError("cannot build this chain")
+
+
+TEST_CHAINS: dict[str, Any] = {
+    "echo": "tests.support.chains:echo",
+    "slow": "tests.support.chains:slow",
+    "pause": "tests.support.chains:pause",
+    "boom": {"ref": "tests.support.chains:boom", "description": "Fails after one token."},
+    "objects": "tests.support.chains:objects",
+    "upper": "tests.support.chains:make_upper",
+    "broken_module": "tests.support.no_such_module:chain",
+    "broken_attr": "tests.support.chains:no_such_attr",
+    "broken_type": "tests.support.chains:not_a_runnable",
+    "broken_factory": "tests.support.chains:factory_that_fails",
+    "broken_ref": "no colon here",
+}

@@ -1,0 +1,117 @@
+"""The installed package as an admin and a learner meet it: a real ``jupyter server``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jupyter_lcsse.offline_model import answer_for
+from jupyter_lcsse.sse import parse
+
+BIN = Path(sys.executable).parent
+TOKEN = "lcsse-test-token"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _clean_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JUPYTER_"))}
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
+    env["JUPYTER_CONFIG_DIR"] = str(tmp_path / "config")  # no user config leaks in
+    return env
+
+
+def test_extension_when_package_installed_then_enabled_and_ok(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(BIN / "jupyter"), "server", "extension", "list"],
+        capture_output=True,
+        text=True,
+        env=_clean_env(tmp_path),
+        timeout=120,
+    )
+    out = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # drop colours
+    assert "jupyter_lcsse enabled" in out
+    assert "jupyter_lcsse 0.1.0 OK" in out
+
+
+@pytest.fixture
+def real_server(tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen(
+        [
+            str(BIN / "jupyter"),
+            "server",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={tmp_path}",
+            "--LCSSEApp.offline_tokens_per_second=0",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=_clean_env(tmp_path),
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url + "api", timeout=1)  # needs no auth
+                break
+            except OSError:
+                assert proc.poll() is None, (tmp_path / "server.log").read_text()
+                assert time.monotonic() < deadline, "server did not start in 60 s"
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curl_when_default_chain_streamed_then_offline_answer(real_server: str) -> None:
+    question = "What is Server-Sent Events?"
+    result = subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "-N",
+            "-H",
+            f"Authorization: token {TOKEN}",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            json.dumps({"input": {"question": question}}),
+            real_server + "lcsse/api/chains/default/stream",
+        ],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    events = parse(result.stdout)
+    text = "".join(e.data for e in events if e.event == "message")
+    assert text == answer_for(question)
+    assert events[-1].event == "end" and events[-1].json()["reason"] == "complete"

@@ -1,0 +1,81 @@
+"""The default chain on ChatOpenAI, against a local OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from tornado.httpserver import HTTPServer
+from tornado.testing import bind_unused_port
+
+from tests.conftest import SSEFetch
+from tests.support.fake_openai import FakeOpenAIState, make_app, reply_tokens
+
+
+@pytest.fixture
+def fake_openai(jp_asyncio_loop: Any) -> Any:
+    sock, port = bind_unused_port()
+    state = FakeOpenAIState()
+
+    async def start() -> HTTPServer:
+        server = HTTPServer(make_app(state))
+        server.add_socket(sock)
+        return server
+
+    server = jp_asyncio_loop.run_until_complete(start())
+    state.url = f"http://127.0.0.1:{port}/v1"  # type: ignore[attr-defined]
+    yield state
+    server.stop()
+    jp_asyncio_loop.run_until_complete(server.close_all_connections())
+
+
+@pytest.fixture
+def lcsse_config(fake_openai: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-key-for-tests")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    return {
+        "default_model": "auto",
+        "openai_base_url": fake_openai.url,
+        "openai_model": "fake-model",
+    }
+
+
+async def test_default_chain_when_openai_key_set_then_streams_from_openai_server(
+    sse_fetch: SSEFetch, fake_openai: Any, jp_fetch: Any
+) -> None:
+    response = await sse_fetch(
+        "lcsse", "api", "chains", "default", "stream", body={"input": {"question": "why SSE?"}}
+    )
+    assert response.text == "".join(reply_tokens("why SSE?"))
+    assert response.end["reason"] == "complete"
+    assert len(response.of_type("message")) == len(reply_tokens("why SSE?"))
+    [request] = fake_openai.requests
+    assert request["model"] == "fake-model"
+    assert request["stream"] is True
+    assert request["messages"][-1] == {"role": "user", "content": "why SSE?"}
+    assert fake_openai.auth_headers == ["Bearer sk-fake-key-for-tests"]
+
+
+async def test_default_chain_when_client_disconnects_then_upstream_request_closed_within_1s(
+    sse_fetch: SSEFetch, fake_openai: Any
+) -> None:
+    response = await sse_fetch(
+        "lcsse",
+        "api",
+        "chains",
+        "default",
+        "stream",
+        body={"input": {"question": "slow please"}},
+        stop_after=4,
+    )
+    closed_at = time.monotonic()
+    assert response.code == 0 and len(response.of_type("message")) == 3
+    for _ in range(100):
+        if fake_openai.client_left_at:
+            break
+        await asyncio.sleep(0.01)
+    assert fake_openai.client_left_at, "the upstream server never saw its client go away"
+    assert fake_openai.client_left_at[0] - closed_at < 1.0
+    assert fake_openai.finished == 0
