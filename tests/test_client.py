@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
-from jupyter_lcsse.client import LCSSEClient, SSEHTTPError
+from jupyter_lcsse.client import EventStream, LCSSEClient, SSEHTTPError
 from jupyter_lcsse.offline_model import answer_for
 from tests.support.chains import PROBE
 
@@ -79,9 +80,7 @@ async def test_client_when_cancel_then_status_cancelled(lcsse_client: LCSSEClien
     assert (await lcsse_client.status(run["id"]))["end_reason"] == "cancelled"
 
 
-def test_event_stream_when_reconnect_with_post_then_value_error() -> None:
-    client = LCSSEClient("http://127.0.0.1:1/")
-    with pytest.raises(ValueError, match="reconnect=True needs GET"):
-        from jupyter_lcsse.client import EventStream
-
-        EventStream(client._http, "http://127.0.0.1:1/x", method="POST", reconnect=True)
+async def test_event_stream_when_reconnect_with_post_then_value_error() -> None:
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(ValueError, match="reconnect=True needs GET"):
+            EventStream(http, "http://127.0.0.1:1/x", method="POST", reconnect=True)

@@ -43,6 +43,7 @@ class ChatCompletionsHandler(web.RequestHandler):
         slow = "slow" in question
         tokens = [f"tok{i} " for i in range(2000)] if slow else reply_tokens(question)
         self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Connection", "close")  # no pooled socket outlives the test
         try:
             for i, token in enumerate([None, *tokens]):
                 delta = (
