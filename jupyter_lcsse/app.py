@@ -96,7 +96,10 @@ class LCSSEApp(ExtensionApp):
     run_ttl = Float(
         600.0,
         min=0.0,
-        help="Seconds a finished run is kept for late readers and status queries.",
+        help=(
+            "Seconds a finished run is kept for late readers and status queries "
+            "(0 = no time limit; max_runs still applies)."
+        ),
     ).tag(config=True)
 
     max_runs = Int(

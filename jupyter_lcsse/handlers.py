@@ -276,7 +276,13 @@ class RunEventsHandler(SSEStreamHandler):
     async def get(self, run_id: str) -> None:
         run = self.find_run(run_id)
         last_id = self._last_event_id()
-        if run.done and last_id >= run.last_id:
+        if last_id > run.last_id:
+            raise HTTPError(
+                400,
+                f"Last-Event-ID {last_id} is ahead of this run (its last event id is "
+                f"{run.last_id}); it belongs to another run",
+            )
+        if run.done and last_id == run.last_id:
             # Everything was seen: 204 tells EventSource to stop reconnecting.
             self.set_status(204)
             self.finish(set_content_type=SSE_CONTENT_TYPE)

@@ -258,6 +258,30 @@ async def test_events_when_last_event_id_not_a_number_then_400(
     assert code == 400 and "Last-Event-ID" in message
 
 
+async def test_events_when_last_event_id_ahead_of_run_then_400(
+    jp_fetch: Any, sse_fetch: SSEFetch
+) -> None:
+    run_id = await _start(jp_fetch, "echo", {"tokens": ["a"]})
+    await sse_fetch("lcsse", "api", "runs", run_id, "events")
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("lcsse", "api", "runs", run_id, "events", headers={"Last-Event-ID": "99"})
+    code, message = json_error(info.value)
+    assert code == 400 and "ahead of this run" in message
+
+
+async def test_events_when_two_listeners_then_both_get_every_event(
+    jp_fetch: Any, sse_fetch: SSEFetch
+) -> None:
+    tokens = [f"{i}\n" for i in range(30)]
+    run_id = await _start(jp_fetch, "echo", {"tokens": tokens, "delay": 0.005})
+    first, second = await asyncio.gather(
+        sse_fetch("lcsse", "api", "runs", run_id, "events"),
+        sse_fetch("lcsse", "api", "runs", run_id, "events"),
+    )
+    assert first.text == second.text == "".join(tokens)
+    assert [e.id for e in first.events] == [e.id for e in second.events]
+
+
 async def test_delete_when_run_streams_then_end_cancelled_and_task_cancelled(
     jp_fetch: Any, sse_fetch: SSEFetch
 ) -> None:
