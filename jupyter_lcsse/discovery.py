@@ -1,0 +1,61 @@
+"""How code in a kernel finds the Jupyter server it runs under (URL and token).
+
+A kernel is started by the server's kernel manager, so the server is the kernel's
+parent process, and every running server writes an info file (``jpserver-PID.json``)
+that ``jupyter_server.serverapp.list_running_servers`` reads. The order:
+
+1. ``LCSSE_SERVER_URL`` (and ``LCSSE_TOKEN``) in the environment, for a kernel that
+   runs elsewhere (a remote kernel, a script).
+2. The running server whose pid is the kernel's parent pid.
+3. The only running server, when there is exactly one.
+
+Anything else is ambiguous, and ``ServerNotFound`` says what to set.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+
+class ServerNotFound(RuntimeError):
+    """No Jupyter server could be identified for this process."""
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """Where the server is: ``url`` ends with ``/`` and includes base_url."""
+
+    url: str
+    token: str
+
+    def client(self) -> Any:
+        """An ``LCSSEClient`` for this server."""
+        from .client import LCSSEClient
+
+        return LCSSEClient(self.url, self.token or None)
+
+
+def _running_servers() -> list[dict[str, Any]]:
+    from jupyter_server.serverapp import list_running_servers
+
+    return list(list_running_servers())
+
+
+def find_server(environ: dict[str, str] | None = None) -> ServerInfo:
+    """The server this kernel belongs to (see the module docstring for the order)."""
+    env = os.environ if environ is None else environ
+    if url := env.get("LCSSE_SERVER_URL"):
+        return ServerInfo(url.rstrip("/") + "/", env.get("LCSSE_TOKEN", ""))
+    servers = _running_servers()
+    parent = [s for s in servers if s.get("pid") == os.getppid()]
+    chosen = parent or (servers if len(servers) == 1 else [])
+    if not chosen:
+        found = ", ".join(str(s.get("url")) for s in servers) or "none"
+        raise ServerNotFound(
+            "cannot tell which Jupyter server to use (running servers: "
+            f"{found}); set LCSSE_SERVER_URL and LCSSE_TOKEN"
+        )
+    info = chosen[0]
+    return ServerInfo(str(info["url"]).rstrip("/") + "/", str(info.get("token", "")))

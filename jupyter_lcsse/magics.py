@@ -1,0 +1,150 @@
+"""``%lcsse`` and ``%%lcsse``: a live StreamWidget in one line.
+
+```
+%load_ext jupyter_lcsse
+%%lcsse [--chain NAME | --kernel VAR] [--markdown]
+What is SSE?
+```
+
+The cell body is the question, or the whole input when it parses as a JSON object.
+``--chain`` names a server chain (default ``default``); ``--kernel VAR`` streams the
+Runnable in the notebook variable ``VAR``, in the kernel. ``%lcsse chains`` lists the
+server's chains. Every mistake a user can make gives one clear line, not a traceback
+(``UsageError``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from typing import Any
+
+import httpx
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.display import display
+from langchain_core.runnables import Runnable
+
+from .discovery import ServerNotFound, find_server
+from .widget import StreamWidget
+
+USAGE = """\
+%%lcsse [--chain NAME | --kernel VAR] [--markdown]   (cell: the body is the question)
+%lcsse [--chain NAME | --kernel VAR] [--markdown] QUESTION
+%lcsse chains                                        (list the server's chains)
+%lcsse --help"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:
+        raise UsageError(f"%lcsse: {message}. Usage:\n{USAGE}")
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="%lcsse", add_help=False)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--chain", default=None)
+    source.add_argument("--kernel", default=None, metavar="VAR")
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--help", "-h", action="store_true")
+    parser.add_argument("words", nargs="*")
+    return parser
+
+
+def server_chains() -> list[dict[str, Any]]:
+    """``GET lcsse/api/chains`` of this kernel's server (raises ``ServerNotFound``)."""
+    server = find_server()
+    headers = {"Authorization": f"token {server.token}"} if server.token else {}
+    try:
+        response = httpx.get(server.url + "lcsse/api/chains", headers=headers, timeout=10)
+    except httpx.HTTPError as exc:
+        raise ServerNotFound(f"cannot reach the Jupyter server at {server.url}: {exc}") from exc
+    if response.status_code == 404:
+        raise ServerNotFound(f"the server at {server.url} does not have the lcsse extension on")
+    response.raise_for_status()
+    return list(response.json())
+
+
+def format_chains(chains: list[dict[str, Any]]) -> str:
+    """One line a chain: name, input fields, description."""
+    lines = []
+    for chain in chains:
+        props = (chain.get("input_schema") or {}).get("properties") or {}
+        fields = ", ".join(f"{k}: {v.get('type', 'any')}" for k, v in props.items()) or "any"
+        lines.append(f"{chain['name']}  ({fields})  {chain.get('description', '')}".rstrip())
+    return "\n".join(lines)
+
+
+def _input_from(text: str) -> Any:
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            value = json.loads(stripped)
+        except json.JSONDecodeError:
+            return stripped
+        if isinstance(value, dict):
+            return value
+    return stripped
+
+
+@magics_class
+class LCSSEMagics(Magics):
+    """The ``lcsse`` line and cell magic."""
+
+    @line_cell_magic
+    def lcsse(self, line: str = "", cell: str | None = None) -> StreamWidget | None:
+        try:
+            args = _parser().parse_args(shlex.split(line))
+        except ValueError as exc:  # shlex: unbalanced quotes
+            raise UsageError(f"%lcsse: {exc}. Usage:\n{USAGE}") from exc
+        if args.help:
+            print(USAGE)
+            return None
+        if cell is None and args.words == ["chains"] and not (args.chain or args.kernel):
+            try:
+                print(format_chains(server_chains()))
+            except ServerNotFound as exc:
+                raise UsageError(f"%lcsse chains: {exc}") from exc
+            return None
+        text = cell if cell is not None else " ".join(args.words)
+        if not text.strip():
+            where = "below %%lcsse" if cell is not None else "after %lcsse"
+            raise UsageError(f"%lcsse: no question; write it {where}")
+        value = _input_from(text)
+        if args.kernel:
+            chain: str | Runnable[Any, Any] = self._kernel_runnable(args.kernel)
+        else:
+            chain = args.chain or "default"
+            self._check_server_chain(chain)
+        widget = StreamWidget(chain=chain, input=value, markdown=args.markdown)
+        display(widget)
+        return None
+
+    def _kernel_runnable(self, name: str) -> Runnable[Any, Any]:
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        if name not in namespace:
+            raise UsageError(f"%lcsse --kernel: no variable named {name!r} in this notebook")
+        value = namespace[name]
+        if not isinstance(value, Runnable):
+            raise UsageError(
+                f"%lcsse --kernel: {name!r} is a {type(value).__name__}, not a LangChain Runnable"
+            )
+        return value
+
+    def _check_server_chain(self, name: str) -> None:
+        try:
+            names = [c["name"] for c in server_chains()]
+        except ServerNotFound:
+            return  # the widget reports the server's own answer in the browser
+        except httpx.HTTPError:
+            return
+        if name not in names:
+            raise UsageError(
+                f"%lcsse --chain: unknown chain {name!r}; the server has: {', '.join(names)}"
+            )
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_lcsse``."""
+    ipython.register_magics(LCSSEMagics)

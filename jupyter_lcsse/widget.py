@@ -1,0 +1,253 @@
+"""``StreamWidget``: live tokens in the notebook, from the server or from the kernel.
+
+Two transports, one view (``static/widget.js``):
+
+- **server**: ``chain`` is the name of a server chain. The browser starts the run
+  (``POST lcsse/api/runs`` with Jupyter's XSRF header) and reads its event stream
+  itself, reconnecting with ``Last-Event-ID``. Tokens never pass through the kernel.
+- **kernel**: ``chain`` is a ``Runnable`` living in the kernel. The kernel drives it
+  with the same ``Run`` the server uses (so the frames are the same bytes), as a task
+  on the kernel's own event loop, so the cell returns at once; frames are sent to the
+  browser batched, at most one comm message per ``batch_interval`` (50 ms), never one
+  per token, and the end state always.
+
+Durable state (status, final text, error, counters) lives in synced traits; only new
+frames travel as custom messages. The final answer is also put in the output's mime
+bundle (``text/plain`` and ``text/markdown``) when the stream ends, so a saved
+notebook shows it without a kernel or a widget manager.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import pathlib
+import uuid
+from typing import Any
+
+import anywidget
+from langchain_core.runnables import Runnable
+from traitlets import Any as AnyTrait
+from traitlets import Bool, Float, Int, Unicode
+
+from .runs import Run
+from .sse import SSEDecoder
+
+__all__ = ["StreamWidget"]
+
+_log = logging.getLogger("jupyter_lcsse.widget")
+_TERMINAL = frozenset({"complete", "error", "cancelled"})
+_STATIC = pathlib.Path(__file__).parent / "static"
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _input_key(value: Any) -> str:
+    """What the prompt box edits: "." the input itself (a string), a dict's single
+    string field, or "" (the whole input as JSON)."""
+    if isinstance(value, str):
+        return "."
+    if isinstance(value, dict):
+        strings = [k for k, v in value.items() if isinstance(v, str)]
+        if len(strings) == 1 and len(value) == 1:
+            return str(strings[0])
+    return ""
+
+
+class StreamWidget(anywidget.AnyWidget):
+    """Streams a chain's answer token by token, with a wire view of the SSE frames."""
+
+    _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
+
+    transport = Unicode("server", help="'server' or 'kernel' (set from chain).").tag(sync=True)
+    chain_name = Unicode("", help="Server chain name, or the kernel Runnable's name.").tag(
+        sync=True
+    )
+    input = AnyTrait(None, help="The chain's input (JSON); the prompt box edits its text.").tag(
+        sync=True
+    )
+    input_key = Unicode("", help="The input field the prompt box edits ('' = JSON).").tag(sync=True)
+    markdown = Bool(False, help="Render the text as (sanitized) markdown.").tag(sync=True)
+    autostart = Bool(True, help="Start streaming as soon as the widget is shown.").tag(sync=True)
+    status = Unicode("idle", help="idle, starting, streaming, complete, error, cancelled").tag(
+        sync=True
+    )
+    error = Unicode("", help="The error message of a failed run.").tag(sync=True)
+    text = Unicode("", help="The text so far (always complete once the run ended).").tag(sync=True)
+    run_id = Unicode("").tag(sync=True)
+    chunks = Int(0).tag(sync=True)
+    ttft_ms = Float(None, allow_none=True).tag(sync=True)
+    elapsed_ms = Float(None, allow_none=True).tag(sync=True)
+    reconnects = Int(0).tag(sync=True)
+    batch_interval = Float(0.05, help="Seconds between frame batches (kernel transport).")
+
+    def __init__(
+        self,
+        chain: str | Runnable[Any, Any] = "default",
+        input: Any = None,
+        *,
+        autostart: bool = True,
+        markdown: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(chain, Runnable):
+            self._runnable: Runnable[Any, Any] | None = chain
+            transport, name = "kernel", chain.get_name()
+        elif isinstance(chain, str) and chain:
+            self._runnable, transport, name = None, "server", chain
+        else:
+            raise TypeError(
+                f"chain must be a server chain name or a LangChain Runnable, not {chain!r}"
+            )
+        if input is None:
+            input = {"question": ""}
+        super().__init__(
+            transport=transport,
+            chain_name=name,
+            input=input,
+            input_key=_input_key(input),
+            autostart=autostart,
+            markdown=markdown,
+            **kwargs,
+        )
+        self._display_id = uuid.uuid4().hex
+        self._run: Run | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._done = asyncio.Event()
+        self.comm_messages = 0  # frame messages sent to the browser (for measurements)
+        self.on_msg(self._on_frontend_msg)
+        self.observe(self._on_status, names="status")
+        if autostart and transport == "kernel" and _running_loop() is not None:
+            self.ask()
+
+    # -- display --------------------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if isinstance(data, dict):
+            data["text/plain"] = self.text or f"StreamWidget({self.chain_name}: {self.status})"
+            if self.text:
+                data["text/markdown"] = self.text
+        return bundle
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self, display_id=self._display_id)
+
+    def _refresh_saved_output(self) -> None:
+        try:
+            from IPython.display import update_display
+
+            update_display(self, display_id=self._display_id)
+        except Exception:  # no IPython display hook: nothing saved to update
+            _log.debug("no display to update", exc_info=True)
+
+    def _on_status(self, change: dict[str, Any]) -> None:
+        if change["new"] in _TERMINAL:
+            self._done.set()
+            self._refresh_saved_output()
+        else:
+            self._done.clear()
+
+    # -- control --------------------------------------------------------------------------
+
+    def _on_frontend_msg(self, _: Any, content: Any, buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "ask" and self.transport == "kernel":
+            self.ask(content.get("input"))
+        elif kind == "stop" and self.transport == "kernel":
+            self.stop()
+        elif kind == "replay" and self._run is not None:
+            # A view rendered after the run started: give it every frame so far.
+            self.send({"type": "replay", "frames": self._run.frames_after(0)})
+
+    def ask(self, input: Any = None) -> None:
+        """Start a new run (kernel transport here; server transport in the browser)."""
+        if input is not None:
+            self.input = input
+        if self.transport == "server":
+            self.send({"type": "ask"})
+            return
+        if _running_loop() is None:
+            raise RuntimeError("StreamWidget.ask() needs a running event loop (a kernel)")
+        self.stop()
+        value = self.input
+        assert self._runnable is not None
+        run = Run(
+            chain=self.chain_name,
+            runnable=self._runnable,
+            input=value,
+            config=None,
+            buffer_size=1_000_000,
+            orphan_timeout=0,
+            log=_log,
+            on_finish=lambda run: None,
+        )
+        self._run = run
+        with self.hold_sync():
+            self.status, self.error, self.text, self.chunks = "starting", "", "", 0
+            self.ttft_ms = self.elapsed_ms = None
+            self.run_id = run.id
+        run.start()
+        self._pump = asyncio.get_running_loop().create_task(self._send_frames(run))
+
+    def stop(self) -> None:
+        """Cancel the current run; its stream ends with reason ``cancelled``."""
+        if self.transport == "server":
+            self.send({"type": "stop"})
+        elif self._run is not None:
+            self._run.cancel()
+
+    async def wait(self, timeout: float | None = None) -> str:
+        """Until the run ends; returns the final text (``widget.text``).
+
+        Kernel transport: the run is in this kernel, so this always works. Server
+        transport: the browser reports the end through the widget's comm, which the
+        kernel reads between cells; call ``wait()`` in a cell after the one that shows
+        the widget.
+        """
+        if self.status not in _TERMINAL:
+            await asyncio.wait_for(self._done.wait(), timeout)
+        return self.text
+
+    async def _send_frames(self, run: Run) -> None:
+        """Batch the run's frames into one comm message per interval, then the end state."""
+        decoder = SSEDecoder()
+        parts: list[str] = []
+        cursor = 0
+        while True:
+            frames = run.frames_after(cursor)
+            cursor = run.last_id
+            if frames:
+                for event in decoder.feed(frames):
+                    if event.event == "message":
+                        parts.append(event.data)
+                    elif event.event == "error":
+                        self.error = str(json.loads(event.data).get("message", ""))
+                self.comm_messages += 1
+                self.send({"type": "frames", "frames": frames})
+                if self.status == "starting":
+                    self.status = "streaming"
+            if run.done and cursor >= run.last_id:
+                break
+            if frames:
+                await asyncio.sleep(self.batch_interval)  # the batching: at most 1/interval
+            else:
+                await asyncio.wait((run.changed(),))
+        with self.hold_sync():
+            self.text = "".join(parts)
+            self.chunks = run.chunks
+            self.ttft_ms = run.ttft_ms
+            self.elapsed_ms = run.elapsed_ms
+            self.status = run.status

@@ -1,0 +1,109 @@
+"""``%lcsse`` / ``%%lcsse`` in an IPython shell: widgets, and one clear line per mistake."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.testing.globalipapp import get_ipython
+from langchain_core.runnables import RunnableLambda
+
+from jupyter_lcsse import StreamWidget, magics
+from jupyter_lcsse.discovery import ServerNotFound
+
+
+@pytest.fixture(scope="module")
+def ip() -> Any:
+    shell = get_ipython()
+    shell.run_line_magic("load_ext", "jupyter_lcsse")
+    return shell
+
+
+@pytest.fixture
+def shown(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    displayed: list[Any] = []
+    monkeypatch.setattr(magics, "display", displayed.append)
+    monkeypatch.setattr(magics, "server_chains", lambda: [{"name": "default"}, {"name": "x"}])
+    return displayed
+
+
+def test_cell_magic_when_question_then_server_widget_with_question(
+    ip: Any, shown: list[Any]
+) -> None:
+    ip.run_cell_magic("lcsse", "--markdown", "What is SSE?\n")
+    [widget] = shown
+    assert isinstance(widget, StreamWidget)
+    assert (widget.transport, widget.chain_name, widget.input, widget.markdown) == (
+        "server",
+        "default",
+        "What is SSE?",
+        True,
+    )
+
+
+def test_cell_magic_when_body_is_json_object_then_it_is_the_input(
+    ip: Any, shown: list[Any]
+) -> None:
+    ip.run_cell_magic("lcsse", "--chain x", '{"question": "q", "n": 2}')
+    assert shown[0].input == {"question": "q", "n": 2}
+    assert shown[0].chain_name == "x"
+
+
+def test_cell_magic_when_kernel_var_then_kernel_widget(ip: Any, shown: list[Any]) -> None:
+    ip.user_ns["shout"] = RunnableLambda(lambda s: s.upper())
+    ip.run_cell_magic("lcsse", "--kernel shout", "hi")
+    assert shown[0].transport == "kernel"
+
+
+@pytest.mark.parametrize(
+    ("line", "cell", "message"),
+    [
+        ("--chain nope", "q", "unknown chain 'nope'; the server has: default, x"),
+        ("--kernel missing", "q", "no variable named 'missing'"),
+        ("--kernel not_runnable", "q", "'not_runnable' is a int, not a LangChain Runnable"),
+        ("", "   \n", "no question; write it below %%lcsse"),
+        ("--chain a --kernel b", "q", "not allowed with argument"),
+        ("--bogus", "q", "unrecognized arguments: --bogus"),
+        ('"unbalanced', "q", "No closing quotation"),
+    ],
+)
+def test_cell_magic_when_mistake_then_one_clear_usage_error(
+    ip: Any, shown: list[Any], line: str, cell: str, message: str
+) -> None:
+    ip.user_ns["not_runnable"] = 3
+    with pytest.raises(UsageError, match=None) as info:
+        ip.run_cell_magic("lcsse", line, cell)
+    assert message in str(info.value)
+    assert shown == []
+
+
+def test_line_magic_when_chains_then_lists_name_fields_description(
+    ip: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chains = [
+        {
+            "name": "default",
+            "description": "Answers.",
+            "input_schema": {"properties": {"question": {"type": "string"}}},
+        }
+    ]
+    monkeypatch.setattr(magics, "server_chains", lambda: chains)
+    ip.run_line_magic("lcsse", "chains")
+    assert capsys.readouterr().out.strip() == "default  (question: string)  Answers."
+
+
+def test_line_magic_when_no_server_then_clear_error(
+    ip: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing() -> Any:
+        raise ServerNotFound("cannot tell which Jupyter server to use")
+
+    monkeypatch.setattr(magics, "server_chains", missing)
+    with pytest.raises(UsageError, match="%lcsse chains: cannot tell which Jupyter server"):
+        ip.run_line_magic("lcsse", "chains")
+
+
+def test_line_magic_when_help_then_usage(ip: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    ip.run_line_magic("lcsse", "--help")
+    assert "%%lcsse [--chain NAME | --kernel VAR] [--markdown]" in capsys.readouterr().out

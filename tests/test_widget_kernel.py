@@ -1,0 +1,119 @@
+"""StreamWidget's kernel transport, without a browser: batching, end state, stop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from langchain_core.runnables import RunnableGenerator
+
+from jupyter_lcsse import StreamWidget
+from jupyter_lcsse.sse import parse
+
+
+def _tokens(count: int, delay: float) -> RunnableGenerator:
+    async def gen(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
+        async for _ in inputs:
+            for i in range(count):
+                yield f"t{i}\n" if i % 10 == 9 else f"t{i} "
+                await asyncio.sleep(delay)
+
+    return RunnableGenerator(gen)
+
+
+def _recording(widget: StreamWidget) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+    widget.send = sent.append  # type: ignore[method-assign]
+    return sent
+
+
+async def test_kernel_widget_when_2000_tokens_then_batched_and_text_exact() -> None:
+    widget = StreamWidget(_tokens(2000, 0.0005), "go", autostart=False)
+    sent = _recording(widget)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    widget.ask()
+    assert widget.status == "starting"  # ask() returned at once; the chain runs as a task
+    text = await widget.wait(timeout=30)
+    elapsed = loop.time() - started
+    expected = "".join(f"t{i}\n" if i % 10 == 9 else f"t{i} " for i in range(2000))
+    assert text == expected
+    assert widget.status == "complete"
+    assert widget.chunks == 2000
+    frames = [m for m in sent if m["type"] == "frames"]
+    assert len(frames) == widget.comm_messages
+    assert len(frames) <= elapsed / widget.batch_interval + 2  # never one per token
+    wire = "".join(m["frames"] for m in frames)
+    events = parse(wire)
+    assert "".join(e.data for e in events if e.event == "message") == expected
+    assert events[-1].event == "end"
+
+
+async def test_kernel_widget_when_stopped_then_cancelled_and_end_sent() -> None:
+    widget = StreamWidget(_tokens(10_000, 0.01), "go", autostart=False)
+    sent = _recording(widget)
+    widget.ask()
+    await asyncio.sleep(0.1)
+    widget.stop()
+    await widget.wait(timeout=5)
+    assert widget.status == "cancelled"
+    wire = "".join(m["frames"] for m in sent if m["type"] == "frames")
+    assert parse(wire)[-1].json()["reason"] == "cancelled"
+
+
+async def test_kernel_widget_when_chain_fails_then_error_trait() -> None:
+    async def boom(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
+        async for _ in inputs:
+            yield "x"
+            raise RuntimeError("kaput")
+
+    widget = StreamWidget(RunnableGenerator(boom), "go", autostart=False)
+    _recording(widget)
+    widget.ask()
+    await widget.wait(timeout=5)
+    assert (widget.status, widget.error, widget.text) == ("error", "kaput", "x")
+
+
+async def test_kernel_widget_when_frontend_asks_then_new_run_with_its_input() -> None:
+    widget = StreamWidget(_tokens(3, 0), "first", autostart=False)
+    sent = _recording(widget)
+    widget._on_frontend_msg(widget, {"type": "ask", "input": "second"}, [])
+    await widget.wait(timeout=5)
+    assert widget.input == "second"
+    widget._on_frontend_msg(widget, {"type": "replay"}, [])
+    assert sent[-1]["type"] == "replay"
+    assert parse(sent[-1]["frames"])[-1].event == "end"
+
+
+async def test_kernel_widget_when_autostart_in_loop_then_streams_without_ask() -> None:
+    widget = StreamWidget(_tokens(5, 0), "go")
+    _recording(widget)
+    assert await widget.wait(timeout=5) == "t0 t1 t2 t3 t4 "
+
+
+def test_widget_when_chain_is_not_name_or_runnable_then_type_error() -> None:
+    with pytest.raises(TypeError, match="server chain name or a LangChain Runnable"):
+        StreamWidget(chain=42)  # type: ignore[arg-type]
+
+
+def test_server_widget_when_created_then_prompt_edits_question_field() -> None:
+    widget = StreamWidget("default", {"question": "What is SSE?"})
+    assert (widget.transport, widget.chain_name, widget.input_key) == (
+        "server",
+        "default",
+        "question",
+    )
+    assert StreamWidget("default", "plain").input_key == "."
+    assert StreamWidget("default", {"a": 1, "b": "x"}).input_key == ""
+
+
+def test_mime_bundle_when_text_then_plain_and_markdown_carry_it() -> None:
+    widget = StreamWidget("default", {"question": "q"}, autostart=False)
+    widget.text = "# Answer\n\nbody"
+    data = widget._repr_mimebundle_()
+    data = data[0] if isinstance(data, tuple) else data
+    assert data["text/plain"] == "# Answer\n\nbody"
+    assert data["text/markdown"] == "# Answer\n\nbody"
+    assert "application/vnd.jupyter.widget-view+json" in data
