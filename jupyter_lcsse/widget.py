@@ -138,23 +138,34 @@ class StreamWidget(anywidget.AnyWidget):
                 data["text/markdown"] = self.text
         return bundle
 
+    def _bundle(self) -> dict[str, Any]:
+        bundle = self._repr_mimebundle_()
+        return dict(bundle[0] if isinstance(bundle, tuple) else bundle)
+
     def _ipython_display_(self) -> None:
+        # Published raw with our display id, so the end of the stream can update it.
         from IPython.display import display
 
-        display(self, display_id=self._display_id)
+        display(self._bundle(), raw=True, display_id=self._display_id)
 
     def _refresh_saved_output(self) -> None:
         try:
             from IPython.display import update_display
 
-            update_display(self, display_id=self._display_id)
+            update_display(self._bundle(), raw=True, display_id=self._display_id)
         except Exception:  # no IPython display hook: nothing saved to update
             _log.debug("no display to update", exc_info=True)
 
     def _on_status(self, change: dict[str, Any]) -> None:
         if change["new"] in _TERMINAL:
             self._done.set()
-            self._refresh_saved_output()
+            # After the current hold_sync() has sent text and status, not before, so a
+            # view re-rendered by the update starts from the final state.
+            loop = _running_loop()
+            if loop is not None:
+                loop.call_soon(self._refresh_saved_output)
+            else:
+                self._refresh_saved_output()
         else:
             self._done.clear()
 

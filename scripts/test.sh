@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
-# The whole test suite from a clean clone: set up .venv, make sure Debian's chromium is
-# there for the browser tests (apt, never `playwright install`), then lint and test.
-# Extra arguments go to pytest.
+# The whole test suite from a clean clone: set up .venv, make sure Debian's chromium
+# (browser tests; apt, never `playwright install`) and nodejs (the widget's JavaScript
+# tests) are there, then lint, type-check and test. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "test: installing Debian's chromium for the browser tests"
-  sudo_cmd=""
+
+# apt_install COMMAND PACKAGE: install PACKAGE from Debian when COMMAND is missing.
+apt_install() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "test: installing Debian's $2 (for $1)"
+  local sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
-fi
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$2" >/dev/null
+}
+apt_install chromium chromium
+apt_install node nodejs
+
 echo "test: ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 echo "test: mypy"
 .venv/bin/mypy
+echo "test: node --test (the widget's SSE parser on the shared vectors)"
+node --test tests/js/
 echo "test: pytest"
 exec .venv/bin/python -m pytest "$@"

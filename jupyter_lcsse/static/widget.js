@@ -356,16 +356,18 @@ class ServerStream {
     return progressed;
   }
 
+  /** Stop the run; returns false when it had not started yet (nothing will end it). */
   async cancel() {
     if (!this.runId) {
       this.abort.abort();
-      return;
+      return false;
     }
     await fetch(`${this.base}lcsse/api/runs/${this.runId}`, {
       method: "DELETE",
       credentials: "same-origin",
       headers: this.headers(),
     });
+    return true;
   }
 
   close() {
@@ -380,6 +382,16 @@ function h(tag, className, text) {
   if (className) el.className = className;
   if (text !== undefined) el.textContent = text;
   return el;
+}
+
+// The raw frames of each run, shared by the views that show it: a view re-rendered when
+// the kernel refreshes the saved output (at the end of a stream) keeps the wire panel.
+const wires = new Map();
+function keepWire(runId, text) {
+  if (!runId) return;
+  wires.delete(runId);
+  wires.set(runId, text);
+  if (wires.size > 50) wires.delete(wires.keys().next().value);
 }
 
 function render({ model, el }) {
@@ -414,7 +426,7 @@ function render({ model, el }) {
     reconnects: model.get("reconnects") || 0,
     error: model.get("error") || "",
     started: 0,
-    wire: "",
+    wire: wires.get(model.get("run_id")) ?? "",
     dirty: true,
   };
   let stream = null;
@@ -483,6 +495,7 @@ function render({ model, el }) {
   const onFrames = (text) => {
     state.wire += text;
     if (state.wire.length > 200000) state.wire = state.wire.slice(-100000);
+    keepWire(model.get("run_id"), state.wire);
     schedule();
   };
 
@@ -523,6 +536,7 @@ function render({ model, el }) {
       const run = await s.start(model.get("chain_name"), currentInput());
       model.set({ run_id: run.id, status: "streaming", text: "", error: "" });
       model.save_changes();
+      keepWire(run.id, state.wire);
       await s.follow();
     } catch (error) {
       if (s.abort.signal.aborted) return;
@@ -553,8 +567,17 @@ function render({ model, el }) {
   const start = () => (model.get("transport") === "server" ? startServer() : startKernel());
 
   ask.addEventListener("click", start);
+  const stopServer = async () => {
+    if (stream && !(await stream.cancel())) {
+      // Stopped before the server created the run: no end event will come.
+      state.status = "cancelled";
+      model.set({ status: "cancelled" });
+      model.save_changes();
+      schedule();
+    }
+  };
   stop.addEventListener("click", () => {
-    if (model.get("transport") === "server") stream?.cancel();
+    if (model.get("transport") === "server") stopServer();
     else model.send({ type: "stop" });
   });
 
@@ -572,7 +595,7 @@ function render({ model, el }) {
     } else if (msg.type === "ask") {
       start();
     } else if (msg.type === "stop") {
-      stream?.cancel();
+      stopServer();
     }
   };
   model.on("msg:custom", onCustom);
@@ -580,6 +603,12 @@ function render({ model, el }) {
     if (model.get("transport") === "kernel") {
       state.status = model.get("status");
       if (state.status === "starting") reset();
+      if (["complete", "error", "cancelled"].includes(state.status)) {
+        state.text = model.get("text"); // the kernel's final text is authoritative
+        state.chunks = model.get("chunks");
+        state.ttft = model.get("ttft_ms");
+        state.elapsed = model.get("elapsed_ms");
+      }
       state.error = model.get("error") || state.error;
       schedule();
     }

@@ -71,6 +71,33 @@ async def _pause(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
 pause = RunnableGenerator(_pause)
 
 
+async def _late(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
+    """Nothing for ``input["delay"]`` seconds (default 5), then one token."""
+    async for value in inputs:
+        await asyncio.sleep(float((value or {}).get("delay", 5)) if isinstance(value, dict) else 5)
+        yield "late"
+
+
+late = RunnableGenerator(_late)
+
+HOSTILE_TOKENS = [
+    "<img src=x onerror=\"window.__pwned = 'img'\">",
+    "\n\n<script>window.__pwned = 'script'</script>",
+    "\n\n**bold** [link](javascript:window.__pwned='link')",
+    "\n\n<b>not bold</b>",
+]
+
+
+async def _hostile(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
+    """Model output that would run code if a view inserted it as HTML."""
+    async for _ in inputs:
+        for token in HOSTILE_TOKENS:
+            yield token
+
+
+hostile = RunnableGenerator(_hostile)
+
+
 async def _boom(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
     async for _ in inputs:
         yield "partial"
@@ -109,6 +136,8 @@ TEST_CHAINS: dict[str, Any] = {
     "pause": "tests.support.chains:pause",
     "boom": {"ref": "tests.support.chains:boom", "description": "Fails after one token."},
     "objects": "tests.support.chains:objects",
+    "late": "tests.support.chains:late",
+    "hostile": "tests.support.chains:hostile",
     "upper": "tests.support.chains:make_upper",
     "broken_module": "tests.support.no_such_module:chain",
     "broken_attr": "tests.support.chains:no_such_attr",

@@ -1,0 +1,175 @@
+"""A real JupyterLab on a free loopback port, driven by headless Chromium (sync API).
+
+The server runs as a subprocess with its own config, runtime and settings folders,
+the test chains, and ``expose_app_in_browser`` so a test can run JupyterLab commands
+(``notebook:run-all-cells``) the way a user's menu click does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from tests.support.browser import CHROMIUM_FLAGS, chromium_path
+from tests.support.chains import TEST_CHAINS
+
+REPO = Path(__file__).resolve().parents[2]
+TOKEN = "lcsse-lab-test"
+
+# Runs inside the server process: the first event stream of any run whose chain is
+# "slow" is cut after its 6th write, so the browser must reconnect with Last-Event-ID.
+DROP_HOOK = """
+from jupyter_lcsse import handlers as _h
+
+_original_write = _h.SSEStreamHandler.write
+_dropped = []
+
+def _write(self, chunk):
+    _original_write(self, chunk)
+    run = getattr(self, "_run", None)
+    if run is not None and run.chain == "dropper" and not _dropped:
+        self._writes = getattr(self, "_writes", 0) + 1
+        if self._writes == 6:
+            _dropped.append(run.id)
+            self.request.connection.stream.close()
+
+_h.SSEStreamHandler.write = _write
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Lab:
+    """A running JupyterLab: where it is, and helpers to make notebooks in it."""
+
+    def __init__(self, root: Path, url: str, log: Path) -> None:
+        self.root = root
+        self.url = url
+        self.log = log
+
+    def notebook(self, name: str, cells: list[str]) -> str:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        nbformat.write(nb, self.root / name)
+        return f"{self.url}lab/tree/{name}?reset&token={TOKEN}"  # reset: no restored tabs
+
+    def api(self, path: str) -> Any:
+        request = urllib.request.Request(
+            self.url + path, headers={"Authorization": f"token {TOKEN}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+
+@contextmanager
+def running_lab(tmp: Path) -> Iterator[Lab]:
+    """Start JupyterLab, wait until it answers, stop it afterwards."""
+    root, config = tmp / "root", tmp / "config"
+    root.mkdir()
+    config.mkdir()
+    chains = dict(TEST_CHAINS)
+    chains["dropper"] = "tests.support.chains:slow"
+    (config / "jupyter_server_config.py").write_text(
+        f"c.LCSSEApp.chains = {chains!r}\n"
+        "c.LCSSEApp.offline_tokens_per_second = 40.0\n"
+        "c.LCSSEApp.retry_ms = 200\n"
+        "c.LabApp.expose_app_in_browser = True\n"
+        "c.LabApp.news_url = None\n" + DROP_HOOK
+    )
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JUPYTER"))}
+    env.update(
+        {
+            "JUPYTER_CONFIG_DIR": str(config),
+            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+            "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
+            "PYTHONPATH": str(REPO),
+        }
+    )
+    log = tmp / "lab.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                "--allow-root",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={port}",
+                "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={TOKEN}",
+                f"--ServerApp.root_dir={root}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    urllib.request.urlopen(url + "api", timeout=1)
+                    break
+                except OSError as exc:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"JupyterLab did not start:\n{log.read_text()}") from exc
+                    time.sleep(0.25)
+            yield Lab(root, url, log)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextmanager
+def chromium_page() -> Iterator[Any]:
+    """A page in headless Debian Chromium (Playwright's sync API)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            yield page
+        finally:
+            browser.close()
+
+
+def open_and_run_all(page: Any, url: str) -> None:
+    """Open a notebook, wait for its kernel, run every cell (Run > Run All Cells)."""
+    page.goto(url)
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function(
+        """() => {
+          const w = window.jupyterapp.shell.currentWidget;
+          return w && w.sessionContext && w.sessionContext.session
+            && w.sessionContext.session.kernel
+            && w.sessionContext.session.kernel.status === "idle";
+        }""",
+        timeout=60_000,
+    )
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")

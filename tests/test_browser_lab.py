@@ -1,0 +1,151 @@
+"""The widget and the magics in a real JupyterLab, in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_lcsse.offline_model import answer_for
+from tests.support.chains import HOSTILE_TOKENS
+from tests.support.lab import Lab, chromium_page, open_and_run_all, running_lab
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+STATUS = ".lcsse-status"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    with running_lab(tmp_path_factory.mktemp("lab")) as running:
+        yield running
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    with chromium_page() as p:
+        yield p
+
+
+def _wait_status(page: Any, status: str, timeout: float = 60_000, nth: int = 0) -> None:
+    page.wait_for_function(
+        f"""() => {{
+          const el = document.querySelectorAll('{STATUS}')[{nth}];
+          return el && el.dataset.status === '{status}';
+        }}""",
+        timeout=timeout,
+    )
+
+
+def _output(page: Any, nth: int = 0) -> str:
+    return str(
+        page.evaluate(f"() => document.querySelectorAll('.lcsse-output')[{nth}].textContent")
+    )
+
+
+def _run_id(page: Any, nth: int = 0) -> str:
+    wire = page.evaluate(f"() => document.querySelectorAll('.lcsse-frames')[{nth}].textContent")
+    match = re.search(r'"run_id":"([^"]+)"', wire)
+    assert match, wire[:500]
+    return match.group(1)
+
+
+def test_cell_magic_when_run_then_widget_shows_the_api_answer(lab: Lab, page: Any) -> None:
+    question = "What is SSE?"
+    url = lab.notebook("magic.ipynb", ["%load_ext jupyter_lcsse", f"%%lcsse\n{question}"])
+    open_and_run_all(page, url)
+    _wait_status(page, "streaming")
+    page.locator(".lcsse-widget").first.screenshot(path=str(REPO / "docs" / "widget.png"))
+    _wait_status(page, "complete")
+    assert _output(page) == answer_for(question)
+    status = page.locator(STATUS).first.text_content()
+    assert "complete · first token" in status and "172 chunks" in status
+    run = lab.api(f"lcsse/api/runs/{_run_id(page)}")
+    assert (run["status"], run["chunks"]) == ("complete", 172)
+
+
+def test_kernel_transport_when_streaming_then_next_cell_runs_meanwhile(lab: Lab, page: Any) -> None:
+    cells = [
+        "import asyncio\n"
+        "from langchain_core.runnables import RunnableGenerator\n"
+        "from jupyter_lcsse import StreamWidget\n"
+        "async def ticks(inputs):\n"
+        "    async for _ in inputs:\n"
+        "        for i in range(60):\n"
+        "            await asyncio.sleep(0.05)\n"
+        "            yield f'tick {i}\\n'\n"
+        "chain = RunnableGenerator(ticks)",
+        "w = StreamWidget(chain, 'go')\nw",
+        "print('second cell ran while the widget streamed:', w.status)",
+    ]
+    open_and_run_all(page, lab.notebook("kernel.ipynb", cells))
+    second = page.locator(".jp-OutputArea-output", has_text="second cell ran")
+    second.wait_for(timeout=60_000)
+    assert "streaming" in second.text_content() or "starting" in second.text_content()
+    assert page.locator(STATUS).first.get_attribute("data-status") != "complete"
+    _wait_status(page, "complete")
+    assert _output(page) == "".join(f"tick {i}\n" for i in range(60))
+
+
+@pytest.mark.parametrize("when", ["before the first token", "during streaming"])
+def test_stop_when_clicked_then_run_cancelled_on_the_server(lab: Lab, page: Any, when: str) -> None:
+    chain = "late" if when == "before the first token" else "slow"
+    body = '{"delay": 30}' if chain == "late" else '{"name": "stop-test", "interval": 0.1}'
+    name = f"stop-{chain}.ipynb"
+    open_and_run_all(
+        page, lab.notebook(name, ["%load_ext jupyter_lcsse", f"%%lcsse --chain {chain}\n{body}"])
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.lcsse-frames').textContent.includes('run_id')"
+    )
+    if chain == "slow":
+        _wait_status(page, "streaming")
+        page.wait_for_function("() => document.querySelector('.lcsse-output').textContent")
+    else:
+        assert page.locator(STATUS).first.get_attribute("data-status") == "starting"
+    run_id = _run_id(page)
+    page.locator(".lcsse-stop").first.click()
+    _wait_status(page, "cancelled")
+    run = lab.api(f"lcsse/api/runs/{run_id}")
+    assert (run["status"], run["end_reason"]) == ("cancelled", "cancelled")
+    assert '"reason":"cancelled"' in page.locator(".lcsse-frames").first.text_content()
+
+
+def test_server_drop_when_mid_stream_then_reconnects_and_text_is_exact(lab: Lab, page: Any) -> None:
+    body = '{"name": "drop", "count": 40, "interval": 0.02}'
+    url = lab.notebook(
+        "drop.ipynb", ["%load_ext jupyter_lcsse", f"%%lcsse --chain dropper\n{body}"]
+    )
+    open_and_run_all(page, url)
+    _wait_status(page, "complete")
+    assert _output(page) == "".join(f"tick {i}\n" for i in range(40))
+    assert "1 reconnects" in page.locator(STATUS).first.text_content()
+    assert "Last-Event-ID" not in _output(page)
+
+
+@pytest.mark.parametrize("markdown", [False, True])
+def test_hostile_output_when_rendered_then_shown_as_text_and_nothing_runs(
+    lab: Lab, page: Any, markdown: bool
+) -> None:
+    flag = " --markdown" if markdown else ""
+    url = lab.notebook(
+        f"hostile-{markdown}.ipynb",
+        ["%load_ext jupyter_lcsse", f"%%lcsse --chain hostile{flag}\n{{}}"],
+    )
+    open_and_run_all(page, url)
+    _wait_status(page, "complete")
+    output = page.locator(".lcsse-output").first
+    assert output.locator("img, script, b").count() == 0
+    text = output.text_content()
+    assert "<img src=x" in text and "<script>" in text and "<b>not bold</b>" in text
+    if markdown:
+        assert output.locator("strong").count() == 1
+        assert output.locator("a").count() == 0  # javascript: links are left as text
+    else:
+        assert text == "".join(HOSTILE_TOKENS)
+    page.locator(".lcsse-output").first.click()
+    assert page.evaluate("() => window.__pwned === undefined")
