@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 def page() -> Iterator[Any]:
     with chromium_page() as p:
         yield p
+
+
+def _screenshot_path() -> Path:
+    """docs/widget.png when LCSSE_UPDATE_SCREENSHOT=1 (for the README), else a scratch copy."""
+    if os.environ.get("LCSSE_UPDATE_SCREENSHOT") == "1":
+        return REPO / "docs" / "widget.png"
+    (REPO / "test-artifacts").mkdir(exist_ok=True)
+    return REPO / "test-artifacts" / "widget.png"
 
 
 def _wait_status(page: Any, status: str, timeout: float = 60_000, nth: int = 0) -> None:
@@ -59,7 +68,9 @@ def test_cell_magic_when_run_then_widget_shows_the_api_answer(lab: Lab, page: An
     url = lab.notebook("magic.ipynb", ["%load_ext jupyter_lcsse", f"%%lcsse\n{question}"])
     open_and_run_all(page, url)
     _wait_status(page, "streaming")
-    page.locator(".lcsse-widget").first.screenshot(path=str(REPO / "docs" / "widget.png"))
+    page.wait_for_function("() => document.querySelector('.lcsse-output').textContent.length > 300")
+    page.locator(".lcsse-wire summary").first.click()
+    page.locator(".lcsse-widget").first.screenshot(path=str(_screenshot_path()))
     _wait_status(page, "complete")
     assert _output(page) == answer_for(question)
     status = page.locator(STATUS).first.text_content()
