@@ -2,9 +2,12 @@
 
 Two transports, one view (``static/widget.js``):
 
-- **server**: ``chain`` is the name of a server chain. The browser starts the run
-  (``POST lcsse/api/runs`` with Jupyter's XSRF header) and reads its event stream
-  itself, reconnecting with ``Last-Event-ID``. Tokens never pass through the kernel.
+- **server**: ``chain`` is the name of a server chain. The kernel starts the first run
+  when it can find its server (so ``wait()`` never depends on comm messages, which a
+  busy kernel reads only between cells); otherwise, and on every Ask click, the browser
+  starts it (``POST lcsse/api/runs`` with Jupyter's XSRF header). The browser reads the
+  event stream itself, reconnecting with ``Last-Event-ID``; tokens never travel over
+  the comm.
 - **kernel**: ``chain`` is a ``Runnable`` living in the kernel. The kernel drives it
   with the same ``Run`` the server uses (so the frames are the same bytes), as a task
   on the kernel's own event loop, so the cell returns at once; frames are sent to the
@@ -27,10 +30,12 @@ import uuid
 from typing import Any
 
 import anywidget
+import httpx
 from langchain_core.runnables import Runnable
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, Int, Unicode
 
+from .discovery import ServerInfo, ServerNotFound, find_server
 from .runs import Run
 from .sse import SSEDecoder
 
@@ -82,6 +87,7 @@ class StreamWidget(anywidget.AnyWidget):
     error = Unicode("", help="The error message of a failed run.").tag(sync=True)
     text = Unicode("", help="The text so far (always complete once the run ended).").tag(sync=True)
     run_id = Unicode("").tag(sync=True)
+    events_url = Unicode("", help="Server transport: the run's events URL.").tag(sync=True)
     chunks = Int(0).tag(sync=True)
     ttft_ms = Float(None, allow_none=True).tag(sync=True)
     elapsed_ms = Float(None, allow_none=True).tag(sync=True)
@@ -124,8 +130,11 @@ class StreamWidget(anywidget.AnyWidget):
         self.comm_messages = 0  # frame messages sent to the browser (for measurements)
         self.on_msg(self._on_frontend_msg)
         self.observe(self._on_status, names="status")
+        self._server: ServerInfo | None = None
         if autostart and transport == "kernel" and _running_loop() is not None:
             self.ask()
+        elif autostart and transport == "server":
+            self._start_on_server()
 
     # -- display --------------------------------------------------------------------------
 
@@ -220,17 +229,73 @@ class StreamWidget(anywidget.AnyWidget):
         elif self._run is not None:
             self._run.cancel()
 
+    def _start_on_server(self) -> None:
+        """Start the run from the kernel when it can find its server.
+
+        Then the kernel knows the run id without waiting for the browser (whose comm
+        messages the kernel reads only between cells), so ``wait()`` works in any later
+        cell, even under "Run All". The browser still reads the stream itself. Without
+        a reachable server the browser starts the run when it renders.
+        """
+        try:
+            self._server = find_server()
+            headers = {"Authorization": f"token {self._server.token}"} if self._server.token else {}
+            response = httpx.post(
+                self._server.url + "lcsse/api/runs",
+                json={"chain": self.chain_name, "input": self.input},
+                headers=headers,
+                timeout=10,
+            )
+        except (ServerNotFound, httpx.HTTPError) as exc:
+            _log.debug("lcsse: the browser will start the run (%s)", exc)
+            self._server = None
+            return
+        if response.status_code != 201:
+            try:
+                message = str(response.json().get("message", response.text))
+            except ValueError:
+                message = response.text
+            self.status, self.error = "error", f"HTTP {response.status_code}: {message}"
+            return
+        run = response.json()
+        with self.hold_sync():
+            self.run_id, self.events_url, self.status = run["id"], run["events_url"], "starting"
+
     async def wait(self, timeout: float | None = None) -> str:
         """Until the run ends; returns the final text (``widget.text``).
 
-        Kernel transport: the run is in this kernel, so this always works. Server
-        transport: the browser reports the end through the widget's comm, which the
-        kernel reads between cells; call ``wait()`` in a cell after the one that shows
-        the widget.
+        Kernel transport: the run is in this kernel. Server transport: the kernel reads
+        the run's events from the server itself (the browser's comm messages would only
+        arrive between cells), so the text is exact whatever the browser does.
         """
-        if self.status not in _TERMINAL:
+        if self.status in _TERMINAL:
+            return self.text
+        if self.transport == "kernel" or not (self._server and self.run_id):
             await asyncio.wait_for(self._done.wait(), timeout)
+            return self.text
+        await asyncio.wait_for(self._follow_on_server(self._server, self.run_id), timeout)
         return self.text
+
+    async def _follow_on_server(self, server: ServerInfo, run_id: str) -> None:
+        parts: list[str] = []
+        error = ""
+        end: dict[str, Any] = {}
+        async with server.client() as client:
+            async for event in client.events(run_id):
+                if event.event == "message":
+                    parts.append(event.data)
+                elif event.event == "error":
+                    error = str(event.json().get("message", ""))
+                elif event.event == "end":
+                    end = event.json()
+        if self.run_id != run_id or not end:
+            return  # a newer run was started meanwhile, or the run was forgotten
+        reason = end.get("reason", "complete")
+        with self.hold_sync():
+            self.text, self.error = "".join(parts), error
+            self.chunks = int(end.get("chunks", 0))
+            self.ttft_ms, self.elapsed_ms = end.get("ttft_ms"), end.get("elapsed_ms")
+            self.status = reason if reason in ("complete", "error") else "cancelled"
 
     async def _send_frames(self, run: Run) -> None:
         """Batch the run's frames into one comm message per interval, then the end state."""

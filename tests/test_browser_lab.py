@@ -160,3 +160,20 @@ def test_hostile_output_when_rendered_then_shown_as_text_and_nothing_runs(
         assert text == "".join(HOSTILE_TOKENS)
     page.locator(".lcsse-output").first.click()
     assert page.evaluate("() => window.__pwned === undefined")
+
+
+def test_server_widget_when_waited_in_next_cell_under_run_all_then_exact_text(
+    lab: Lab, page: Any
+) -> None:
+    cells = [
+        "from jupyter_lcsse import StreamWidget\n"
+        "w = StreamWidget('slow', {'name': 'waited', 'count': 30, 'interval': 0.03})\nw",
+        "text = await w.wait(timeout=60)\nprint('WAITED', w.status, repr(text[-8:]), len(text))",
+    ]
+    open_and_run_all(page, lab.notebook("wait.ipynb", cells))
+    waited = page.locator(".jp-OutputArea-output", has_text="WAITED")
+    waited.wait_for(timeout=60_000)
+    expected = "".join(f"tick {i}\n" for i in range(30))
+    assert waited.text_content().strip() == f"WAITED complete {expected[-8:]!r} {len(expected)}"
+    _wait_status(page, "complete")
+    assert _output(page) == expected  # the browser read the same run itself

@@ -534,7 +534,7 @@ function render({ model, el }) {
     stream = s;
     try {
       const run = await s.start(model.get("chain_name"), currentInput());
-      model.set({ run_id: run.id, status: "streaming", text: "", error: "" });
+      model.set({ run_id: run.id, events_url: run.events_url, status: "streaming", text: "", error: "" });
       model.save_changes();
       keepWire(run.id, state.wire);
       await s.follow();
@@ -617,7 +617,35 @@ function render({ model, el }) {
   const onMarkdown = () => schedule();
   model.on("change:markdown", onMarkdown);
 
-  if (model.get("transport") === "server" && model.get("autostart") && state.status === "idle") {
+  const followServer = async () => {
+    // The kernel started the run (it knows its server): just read its events.
+    if (stream) stream.close();
+    state.started = performance.now();
+    const s = new ServerStream(baseUrl(el), {
+      onFrames,
+      onEvents,
+      onReconnect: () => {
+        state.reconnects += 1;
+        schedule();
+      },
+      onFailure: (message) => {
+        state.status = "error";
+        state.error = message;
+        schedule();
+      },
+    });
+    stream = s;
+    s.runId = model.get("run_id");
+    s.eventsUrl = model.get("events_url");
+    await s.follow();
+  };
+
+  const serverStatus = model.get("status");
+  if (model.get("transport") === "server" && model.get("events_url") && !["complete", "error", "cancelled"].includes(serverStatus)) {
+    state.status = "starting";
+    followServer();
+    schedule();
+  } else if (model.get("transport") === "server" && model.get("autostart") && state.status === "idle") {
     startServer();
   } else if (model.get("transport") === "kernel" && state.status !== "idle") {
     awaitingReplay = true; // frames sent before this view existed: ask for them
