@@ -158,6 +158,10 @@ class StreamWidget(anywidget.AnyWidget):
         display(self._bundle(), raw=True, display_id=self._display_id)
 
     def _refresh_saved_output(self) -> None:
+        from IPython import get_ipython
+
+        if get_ipython() is None:
+            return  # a plain script: there is no saved output, and printing would be noise
         try:
             from IPython.display import update_display
 

@@ -117,3 +117,14 @@ def test_mime_bundle_when_text_then_plain_and_markdown_carry_it() -> None:
     assert data["text/plain"] == "# Answer\n\nbody"
     assert data["text/markdown"] == "# Answer\n\nbody"
     assert "application/vnd.jupyter.widget-view+json" in data
+
+
+async def test_kernel_widget_when_used_outside_ipython_then_prints_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    widget = StreamWidget(_tokens(3, 0), "go", autostart=False)
+    _recording(widget)
+    widget.ask()
+    await widget.wait(timeout=5)
+    await asyncio.sleep(0.01)  # the display refresh runs on the next loop turn
+    assert capsys.readouterr().out == ""
