@@ -123,7 +123,11 @@ def test_stop_when_clicked_then_run_cancelled_on_the_server(lab: Lab, page: Any,
     _wait_status(page, "cancelled")
     run = lab.api(f"lcsse/api/runs/{run_id}")
     assert (run["status"], run["end_reason"]) == ("cancelled", "cancelled")
-    assert '"reason":"cancelled"' in page.locator(".lcsse-frames").first.text_content()
+    page.wait_for_function(
+        """() => document.querySelector('.lcsse-frames').textContent
+                 .includes('"reason":"cancelled"')""",
+        timeout=10_000,
+    )
 
 
 def test_server_drop_when_mid_stream_then_reconnects_and_text_is_exact(lab: Lab, page: Any) -> None:

@@ -6,11 +6,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,15 +15,10 @@ import pytest
 
 from jupyter_lcsse.offline_model import answer_for
 from jupyter_lcsse.sse import parse
+from tests.support.processes import free_port, stop, wait_until_up
 
 BIN = Path(sys.executable).parent
 TOKEN = "lcsse-test-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _clean_env(tmp_path: Path) -> dict[str, str]:
@@ -51,7 +43,7 @@ def test_extension_when_package_installed_then_enabled_and_ok(tmp_path: Path) ->
 
 @pytest.fixture
 def real_server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
         [
@@ -72,22 +64,10 @@ def real_server(tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "api", timeout=1)  # needs no auth
-                break
-            except OSError:
-                assert proc.poll() is None, (tmp_path / "server.log").read_text()
-                assert time.monotonic() < deadline, "server did not start in 60 s"
-                time.sleep(0.2)
+        wait_until_up(url + "api", proc, tmp_path / "server.log")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
 
 

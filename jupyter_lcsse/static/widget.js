@@ -511,12 +511,10 @@ function render({ model, el }) {
     return JSON.parse(prompt.value);
   };
 
-  const startServer = async () => {
+  /** A fresh ServerStream wired to this view (closing the previous one). */
+  const newServerStream = () => {
     if (stream) stream.close();
-    reset();
-    state.status = "starting";
-    schedule();
-    const s = new ServerStream(baseUrl(el), {
+    stream = new ServerStream(baseUrl(el), {
       onFrames,
       onEvents,
       onReconnect: () => {
@@ -531,7 +529,14 @@ function render({ model, el }) {
         schedule();
       },
     });
-    stream = s;
+    return stream;
+  };
+
+  const startServer = async () => {
+    reset();
+    state.status = "starting";
+    schedule();
+    const s = newServerStream();
     try {
       const run = await s.start(model.get("chain_name"), currentInput());
       model.set({ run_id: run.id, events_url: run.events_url, status: "streaming", text: "", error: "" });
@@ -619,22 +624,8 @@ function render({ model, el }) {
 
   const followServer = async () => {
     // The kernel started the run (it knows its server): just read its events.
-    if (stream) stream.close();
     state.started = performance.now();
-    const s = new ServerStream(baseUrl(el), {
-      onFrames,
-      onEvents,
-      onReconnect: () => {
-        state.reconnects += 1;
-        schedule();
-      },
-      onFailure: (message) => {
-        state.status = "error";
-        state.error = message;
-        schedule();
-      },
-    });
-    stream = s;
+    const s = newServerStream();
     s.runId = model.get("run_id");
     s.eventsUrl = model.get("events_url");
     await s.follow();
@@ -654,7 +645,8 @@ function render({ model, el }) {
     schedule();
   } else {
     state.started = performance.now();
-    schedule();
+    state.dirty = true;
+    draw(); // at once: a view re-rendered at the end of a stream must not flash empty
   }
 
   return () => {

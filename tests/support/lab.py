@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +21,7 @@ import nbformat
 
 from tests.support.browser import CHROMIUM_FLAGS, chromium_path
 from tests.support.chains import TEST_CHAINS
+from tests.support.processes import free_port, stop, wait_until_up
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "lcsse-lab-test"
@@ -46,12 +45,6 @@ def _write(self, chunk):
 
 _h.SSEStreamHandler.write = _write
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Lab:
@@ -92,7 +85,7 @@ def running_lab(tmp: Path) -> Iterator[Lab]:
         "c.LabApp.expose_app_in_browser = True\n"
         "c.LabApp.news_url = None\n" + DROP_HOOK
     )
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JUPYTER"))}
     env.update(
         {
@@ -124,22 +117,10 @@ def running_lab(tmp: Path) -> Iterator[Lab]:
         )
         url = f"http://127.0.0.1:{port}/"
         try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    urllib.request.urlopen(url + "api", timeout=1)
-                    break
-                except OSError as exc:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"JupyterLab did not start:\n{log.read_text()}") from exc
-                    time.sleep(0.25)
+            wait_until_up(url + "api", proc, log)
             yield Lab(root, url, log)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
 
 
 @contextmanager
