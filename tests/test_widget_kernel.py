@@ -120,8 +120,11 @@ def test_mime_bundle_when_text_then_plain_and_markdown_carry_it() -> None:
 
 
 async def test_kernel_widget_when_used_outside_ipython_then_prints_nothing(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # other tests start a shell
     widget = StreamWidget(_tokens(3, 0), "go", autostart=False)
     _recording(widget)
     widget.ask()
