@@ -12,7 +12,7 @@ import pytest
 
 from jupyter_lcsse.offline_model import answer_for
 from tests.support.chains import HOSTILE_TOKENS
-from tests.support.lab import Lab, chromium_page, open_and_run_all, running_lab
+from tests.support.lab import TOKEN, Lab, chromium_page, open_and_run_all, running_lab
 
 pytestmark = pytest.mark.browser
 
@@ -181,3 +181,19 @@ def test_server_widget_when_waited_in_next_cell_under_run_all_then_exact_text(
     assert waited.text_content().strip() == f"WAITED complete {expected[-8:]!r} {len(expected)}"
     _wait_status(page, "complete")
     assert _output(page) == expected  # the browser read the same run itself
+
+
+def test_tutorial_notebook_04_when_run_in_lab_then_widgets_stream_without_errors(
+    lab: Lab, page: Any
+) -> None:
+    source = REPO / "notebooks" / "04-widget.ipynb"
+    (lab.root / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    open_and_run_all(page, f"{lab.url}lab/tree/{source.name}?reset&token={TOKEN}")
+    # Widgets 0-2 are the lesson's (magic, server widget, kernel countdown); Run All
+    # also runs the exercise answers, which add more below them.
+    for nth in range(3):
+        _wait_status(page, "complete", nth=nth)
+    assert _output(page, 0) == answer_for("What is SSE?")
+    assert _output(page, 2).endswith("liftoff!")
+    page.locator(".jp-OutputArea-output", has_text="liftoff!").first.wait_for(timeout=60_000)
+    assert page.locator(".jp-OutputArea-output[data-mime-type*='error']").count() == 0
