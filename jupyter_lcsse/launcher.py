@@ -44,8 +44,14 @@ def lab_command(argv: list[str], cwd: Path | None = None) -> tuple[list[str], Pa
         cmd.append(f"--ServerApp.root_dir={root}")
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in argv:
         cmd.append("--allow-root")  # containers and CI machines often run as root
-    if folder and (nb := first_notebook(folder)) and not any(a.endswith(".ipynb") for a in argv):
-        cmd.append(str(nb.relative_to(root)))
+    if (
+        folder
+        and (nb := first_notebook(folder))
+        and not any(a.endswith(".ipynb") or "default_url" in a for a in argv)
+    ):
+        # default_url, not a file argument: then the printed URL (for a headless machine)
+        # and the browser both land on the notebook.
+        cmd.append(f"--LabApp.default_url=/lab/tree/{nb.relative_to(root).as_posix()}")
     return [*cmd, *argv], root
 
 

@@ -7,7 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from jupyter_lcsse.launcher import first_notebook, lab_command
+from tests.support.lab import chromium_page
+from tests.support.processes import free_port, stop, wait_until_up
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_first_notebook_when_numbered_then_lowest_number(tmp_path: Path) -> None:
@@ -28,7 +34,7 @@ def test_lab_command_when_checkout_then_root_dir_and_first_notebook(tmp_path: Pa
         "jupyterlab",
         f"--ServerApp.root_dir={tmp_path}",
         *root_flag,
-        str(Path("notebooks") / "01-sse.ipynb"),
+        "--LabApp.default_url=/lab/tree/notebooks/01-sse.ipynb",
         "--no-browser",
     ]
 
@@ -41,3 +47,46 @@ def test_jupyter_lcsse_when_run_as_subcommand_then_execs_jupyter_lab() -> None:
     assert result.returncode == 0, result.stderr
     assert "jupyter lcsse: opening JupyterLab in" in result.stdout
     assert "JupyterLab" in result.stdout
+
+
+@pytest.mark.browser
+def test_jupyter_lcsse_when_started_then_browser_lands_on_notebook_01(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JUPYTER"))}
+    env.update(
+        {
+            "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+            "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
+            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        }
+    )
+    log = tmp_path / "lab.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "jupyter"),
+                "lcsse",
+                "--no-browser",
+                f"--ServerApp.port={port}",
+                "--ServerApp.port_retries=0",
+                "--IdentityProvider.token=launch-test",
+            ],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            wait_until_up(url + "api", proc, log)
+            with chromium_page() as page:
+                page.goto(url + "?token=launch-test")  # "/" redirects to default_url
+                tab = page.locator(".lm-TabBar-tabLabel", has_text="01-sse-wire-format.ipynb")
+                tab.first.wait_for(timeout=60_000)
+                page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+                assert (
+                    "01 · The SSE wire format" in page.locator(".jp-Notebook").first.text_content()
+                )
+        finally:
+            stop(proc)
