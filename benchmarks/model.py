@@ -1,0 +1,82 @@
+"""The benchmark's chain: prompt | a chat model that emits timestamped tokens | parser.
+
+Every contestant serves this same chain. Each token is the send time in monotonic
+nanoseconds plus a space; CLOCK_MONOTONIC is shared by all processes on a Linux host,
+so the load client subtracts it from its own receive time to get delivery latency.
+The question says how many tokens and how fast: ``"5000,0"`` is 5,000 tokens as fast
+as possible (one ``asyncio.sleep(0)`` per token, like the offline model).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import Runnable
+
+
+def _params(messages: list[BaseMessage]) -> tuple[int, float]:
+    count, _, rate = str(messages[-1].content).partition(",")
+    return int(count), float(rate or 0)
+
+
+class BenchChatModel(BaseChatModel):
+    """Emits ``n`` tokens ``"<monotonic_ns> "`` at ``rate`` tokens/s (0 = no pause)."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "lcsse-bench"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        count, _ = _params(messages)
+        text = "".join(f"{time.monotonic_ns()} " for _ in range(count))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        count, rate = _params(messages)
+        for i in range(count):
+            if rate and i:
+                time.sleep(1 / rate)
+            yield ChatGenerationChunk(message=AIMessageChunk(content=f"{time.monotonic_ns()} "))
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        count, rate = _params(messages)
+        delay = 1 / rate if rate else 0.0
+        for i in range(count):
+            await asyncio.sleep(delay if i else 0)
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=f"{time.monotonic_ns()} "))
+            if run_manager is not None:
+                await run_manager.on_llm_new_token(str(chunk.message.content), chunk=chunk)
+            yield chunk
+
+
+def make_chain() -> Runnable[Any, str]:
+    """The chain every contestant serves; input ``{"question": "N,RATE"}``."""
+    prompt = ChatPromptTemplate.from_messages([("human", "{question}")])
+    return prompt | BenchChatModel() | StrOutputParser()

@@ -1,0 +1,447 @@
+"""Side-by-side streaming benchmark: bare astream, lcsse, sse-starlette, naive.
+
+    python -m benchmarks.run [--smoke] [--out BENCHMARKS.md]
+
+The servers run as their own processes on loopback (a real ``jupyter server`` with the
+extension; uvicorn with one worker for the FastAPI apps); this process is the load
+client and also runs the in-process "bare" reference. Every figure is the median of
+``--repeats`` runs, and ratios are taken within one run. ``--smoke`` runs tiny sizes so
+the test suite can keep the script from rotting; its numbers mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.load import StreamResult, get_latency_ms, sse_request
+from benchmarks.model import make_chain
+
+REPO = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+TOKEN = "bench-token"
+
+
+@dataclass
+class Sizes:
+    repeats: int = 3
+    single_tokens: int = 5000
+    concurrent_streams: int = 50
+    concurrent_tokens: int = 2000
+    latency_streams: int = 100
+    latency_rate: float = 20.0
+    latency_tokens: int = 100
+    held_connections: int = 2000
+    comm_tokens: int = 2000
+    comm_rate: float = 1000.0
+
+
+SMOKE = Sizes(
+    repeats=1,
+    single_tokens=50,
+    concurrent_streams=3,
+    concurrent_tokens=20,
+    latency_streams=3,
+    latency_rate=50.0,
+    latency_tokens=5,
+    held_connections=10,
+    comm_tokens=50,
+    comm_rate=500.0,
+)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+@contextmanager
+def _server(
+    cmd: list[str], health_url: str, env: dict[str, str], log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(health_url, timeout=1)
+                break
+            except OSError as exc:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{cmd[:3]} did not start:\n{log_path.read_text()}") from exc
+                time.sleep(0.2)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JUPYTER"))}
+    env.update(
+        {
+            "PYTHONPATH": str(REPO),
+            "JUPYTER_CONFIG_DIR": str(tmp / "config"),
+            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+        }
+    )
+    return env
+
+
+@contextmanager
+def lcsse_server(tmp: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    (tmp / "config").mkdir(parents=True, exist_ok=True)
+    (tmp / "config" / "jupyter_server_config.py").write_text(
+        "c.LCSSEApp.chains = {'bench': 'benchmarks.model:make_chain'}\n"
+        "c.LCSSEApp.max_active_runs = 100000\n"
+        "c.LCSSEApp.orphan_timeout = 600\n"
+        "c.ServerApp.log_level = 'WARN'\n"
+    )
+    cmd = [
+        sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
+        f"--ServerApp.ip={HOST}", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={tmp}",
+    ]  # fmt: skip
+    with _server(cmd, f"http://{HOST}:{port}/api", _env(tmp), tmp / "server.log") as proc:
+        yield port, proc
+
+
+@contextmanager
+def starlette_server(tmp: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    cmd = [
+        sys.executable, "-m", "uvicorn", "benchmarks.starlette_app:app", "--host", HOST,
+        "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    with _server(cmd, f"http://{HOST}:{port}/health", _env(tmp), tmp / "server.log") as proc:
+        yield port, proc
+
+
+AUTH = {"Authorization": f"token {TOKEN}"}
+
+
+def _request(contestant: str, port: int, question: str) -> tuple[str, dict[str, str], Any]:
+    if contestant == "lcsse":
+        return "/lcsse/api/chains/bench/stream", AUTH, {"input": {"question": question}}
+    path = "/sse" if contestant == "sse-starlette" else "/naive"
+    return path, {}, {"input": {"question": question}}
+
+
+async def bare_stream(tokens: int) -> dict[str, float]:
+    chain = make_chain()
+    started = time.monotonic_ns()
+    first = 0
+    count = 0
+    async for chunk in chain.astream({"question": f"{tokens},0"}):
+        if chunk:
+            first = first or time.monotonic_ns()
+            count += 1
+    seconds = (time.monotonic_ns() - started) / 1e9
+    return {"chunks_per_s": count / seconds, "first_ms": (first - started) / 1e6}
+
+
+async def one_stream(contestant: str, port: int, tokens: int) -> dict[str, float]:
+    path, headers, body = _request(contestant, port, f"{tokens},0")
+    result = await sse_request(HOST, port, path, body=body, headers=headers)
+    _check([result], tokens)
+    return {
+        "chunks_per_s": result.messages / result.seconds,
+        "first_ms": (result.first_byte_ns - result.sent_ns) / 1e6,
+    }
+
+
+def _check(results: list[StreamResult], tokens: int) -> int:
+    """Count the streams that failed or lost tokens."""
+    return sum(bool(r.error) or r.status != 200 or r.messages != tokens for r in results)
+
+
+async def many_streams(contestant: str, port: int, streams: int, tokens: int) -> dict[str, float]:
+    path, headers, body = _request(contestant, port, f"{tokens},0")
+    started = time.monotonic_ns()
+    results = await asyncio.gather(
+        *(sse_request(HOST, port, path, body=body, headers=headers) for _ in range(streams))
+    )
+    seconds = (time.monotonic_ns() - started) / 1e9
+    return {
+        "total_chunks_per_s": sum(r.messages for r in results) / seconds,
+        "errors": _check(results, tokens),
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def paced_streams(
+    contestant: str, port: int, streams: int, rate: float, tokens: int
+) -> dict[str, float]:
+    path, headers, body = _request(contestant, port, f"{tokens},{rate}")
+    status_ms: list[float] = []
+    running = True
+
+    async def poll_status() -> None:
+        while running:
+            status_ms.append(await get_latency_ms(HOST, port, "/api/status", AUTH))
+            await asyncio.sleep(0.05)
+
+    poller = asyncio.create_task(poll_status()) if contestant == "lcsse" else None
+    results = await asyncio.gather(
+        *(
+            sse_request(HOST, port, path, body=body, headers=headers, keep_latencies=True)
+            for _ in range(streams)
+        )
+    )
+    running = False
+    if poller:
+        await poller
+    latencies = [ns / 1e6 for r in results for ns in r.latencies_ns]
+    return {
+        "p50_ms": _percentile(latencies, 0.50),
+        "p99_ms": _percentile(latencies, 0.99),
+        "errors": _check(results, tokens),
+        "status_p99_ms": _percentile(status_ms, 0.99) if status_ms else float("nan"),
+    }
+
+
+async def held_connections(port: int, pid: int, connections: int) -> dict[str, float]:
+    """Many EventSource-style GETs on one slow run; server memory per connection."""
+    import json as _json
+
+    request = urllib.request.Request(
+        f"http://{HOST}:{port}/lcsse/api/runs",
+        data=_json.dumps({"chain": "bench", "input": {"question": "100000,0.5"}}).encode(),
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    response = await asyncio.to_thread(urllib.request.urlopen, request, timeout=10)
+    run = _json.loads(response.read())
+    await asyncio.sleep(0.5)
+    before = _rss_kib(pid)
+    connected = [asyncio.Event() for _ in range(connections)]
+    tasks = [
+        asyncio.create_task(
+            sse_request(HOST, port, run["events_url"], headers=AUTH, on_first_event=event)
+        )
+        for event in connected
+    ]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in connected)), 120)
+        await asyncio.sleep(1.0)
+        after = _rss_kib(pid)
+        errors = sum(t.done() and bool(t.result().error) for t in tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "held": connections,
+        "errors": errors,
+        "kib_per_connection": (after - before) / connections,
+        "rss_before_mib": before / 1024,
+        "rss_after_mib": after / 1024,
+    }
+
+
+async def comm_messages(tokens: int, rate: float) -> dict[str, float]:
+    """Kernel transport: frame messages a StreamWidget sends (no browser attached)."""
+    from jupyter_lcsse import StreamWidget
+
+    widget = StreamWidget(make_chain(), {"question": f"{tokens},{rate}"}, autostart=False)
+    widget.send = lambda message: None  # type: ignore[method-assign]
+    started = time.monotonic()
+    widget.ask()
+    text = await widget.wait(timeout=600)
+    seconds = time.monotonic() - started
+    return {
+        "messages": widget.comm_messages,
+        "per_s": widget.comm_messages / seconds,
+        "exact": float(len(text.split()) == tokens),
+    }
+
+
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+async def measure(sizes: Sizes, tmp: Path) -> dict[str, Any]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
+    out: dict[str, Any] = {}
+    await bare_stream(10)  # warm up: imports and LangChain's first-call setup
+    out["bare"] = _median([await bare_stream(sizes.single_tokens) for _ in range(sizes.repeats)])
+    with lcsse_server(tmp / "lcsse") as (port, proc):
+        await one_stream("lcsse", port, 10)  # warm up imports and the first request
+        out["lcsse"] = {
+            "single": _median(
+                [await one_stream("lcsse", port, sizes.single_tokens) for _ in range(sizes.repeats)]
+            ),
+            "concurrent": _median(
+                [
+                    await many_streams(
+                        "lcsse", port, sizes.concurrent_streams, sizes.concurrent_tokens
+                    )
+                    for _ in range(sizes.repeats)
+                ]
+            ),
+            "paced": await paced_streams(
+                "lcsse", port, sizes.latency_streams, sizes.latency_rate, sizes.latency_tokens
+            ),
+        }
+    # A fresh server: after other load, freed memory is reused and RSS would not grow.
+    with lcsse_server(tmp / "lcsse-held") as (port, proc):
+        out["lcsse"]["held"] = await held_connections(port, proc.pid, sizes.held_connections)
+    with starlette_server(tmp / "starlette") as (port, _proc):
+        for contestant in ("sse-starlette", "naive"):
+            await one_stream(contestant, port, 10)
+            out[contestant] = {
+                "single": _median(
+                    [
+                        await one_stream(contestant, port, sizes.single_tokens)
+                        for _ in range(sizes.repeats)
+                    ]
+                ),
+                "concurrent": _median(
+                    [
+                        await many_streams(
+                            contestant, port, sizes.concurrent_streams, sizes.concurrent_tokens
+                        )
+                        for _ in range(sizes.repeats)
+                    ]
+                ),
+                "paced": await paced_streams(
+                    contestant,
+                    port,
+                    sizes.latency_streams,
+                    sizes.latency_rate,
+                    sizes.latency_tokens,
+                ),
+            }
+    out["comm"] = await comm_messages(sizes.comm_tokens, sizes.comm_rate)
+    return out
+
+
+def render(results: dict[str, Any], sizes: Sizes, command: str, seconds: float) -> str:
+    bare = results["bare"]
+    lc, st, nv = results["lcsse"], results["sse-starlette"], results["naive"]
+
+    def ratio(a: float, b: float) -> str:
+        return f"{a / b:.2f}" if b else "n/a"
+
+    rows = [
+        (
+            f"one stream, rate 0, {sizes.single_tokens} tokens: chunks/s (ratio to bare)",
+            ">= 0.90 of bare",
+            f"{lc['single']['chunks_per_s']:.0f} ({ratio(lc['single']['chunks_per_s'], bare['chunks_per_s'])})",
+            f"{st['single']['chunks_per_s']:.0f} ({ratio(st['single']['chunks_per_s'], bare['chunks_per_s'])})",
+            f"{nv['single']['chunks_per_s']:.0f} ({ratio(nv['single']['chunks_per_s'], bare['chunks_per_s'])})",
+        ),
+        (
+            f"{sizes.concurrent_streams} streams, rate 0: total chunks/s (lcsse / sse-starlette)",
+            ">= 1.3",
+            f"{lc['concurrent']['total_chunks_per_s']:.0f} ({ratio(lc['concurrent']['total_chunks_per_s'], st['concurrent']['total_chunks_per_s'])}), {lc['concurrent']['errors']:.0f} errors",
+            f"{st['concurrent']['total_chunks_per_s']:.0f}, {st['concurrent']['errors']:.0f} errors",
+            f"{nv['concurrent']['total_chunks_per_s']:.0f}, {nv['concurrent']['errors']:.0f} errors",
+        ),
+        (
+            f"{sizes.latency_streams} streams at {sizes.latency_rate:g} tokens/s: delivery p50 / p99 ms",
+            "<= 2 / <= 10, 0 errors",
+            f"{lc['paced']['p50_ms']:.2f} / {lc['paced']['p99_ms']:.2f}, {lc['paced']['errors']:.0f} errors",
+            f"{st['paced']['p50_ms']:.2f} / {st['paced']['p99_ms']:.2f}, {st['paced']['errors']:.0f} errors",
+            f"{nv['paced']['p50_ms']:.2f} / {nv['paced']['p99_ms']:.2f}, {nv['paced']['errors']:.0f} errors",
+        ),
+        (
+            "same load: Jupyter `GET api/status` p99 ms",
+            "<= 50",
+            f"{lc['paced']['status_p99_ms']:.1f}",
+            "n/a",
+            "n/a",
+        ),
+        (
+            f"{lc['held']['held']:.0f} EventSource-style connections held: errors, KiB per connection",
+            "0, <= 50",
+            f"{lc['held']['errors']:.0f}, {lc['held']['kib_per_connection']:.1f} "
+            f"(server RSS {lc['held']['rss_before_mib']:.0f} -> {lc['held']['rss_after_mib']:.0f} MiB)",
+            "n/a",
+            "n/a",
+        ),
+        (
+            "time to first byte minus bare time to first chunk, ms",
+            "<= +2",
+            f"{lc['single']['first_ms'] - bare['first_ms']:+.2f}",
+            f"{st['single']['first_ms'] - bare['first_ms']:+.2f}",
+            f"{nv['single']['first_ms'] - bare['first_ms']:+.2f}",
+        ),
+        (
+            f"kernel transport, {sizes.comm_tokens} tokens at {sizes.comm_rate:g}/s: comm messages/s",
+            "<= 20, text exact",
+            f"{results['comm']['per_s']:.1f} ({results['comm']['messages']:.0f} messages), "
+            f"exact: {'yes' if results['comm']['exact'] else 'NO'}",
+            "n/a",
+            "n/a",
+        ),
+    ]
+    lines = [
+        "| figure | target | lcsse | sse-starlette | naive |",
+        "|---|---|---|---|---|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return (
+        "# Benchmarks\n\n"
+        f"Command: `{command}` (took {seconds:.0f} s). Machine: {machine}. Loopback only; "
+        f"bare `chain.astream` in-process: {bare['chunks_per_s']:.0f} chunks/s, first chunk "
+        f"after {bare['first_ms']:.2f} ms. Medians of {sizes.repeats} repeats where repeated.\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for the test suite")
+    parser.add_argument("--out", default=str(REPO / "BENCHMARKS.md"), help="where the table goes")
+    args = parser.parse_args(argv)
+    sizes = SMOKE if args.smoke else Sizes()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="lcsse-bench-") as tmp:
+        results = asyncio.run(measure(sizes, Path(tmp)))
+    command = "python -m benchmarks.run" + (" --smoke" if args.smoke else "")
+    text = render(results, sizes, command, time.monotonic() - started)
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
