@@ -103,6 +103,7 @@ def _server(
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(timeout=10)
 
 
 def _env(tmp: Path) -> dict[str, str]:

@@ -149,14 +149,19 @@ class SSEStreamHandler(LCSSEHandler):
     _run: Run | None = None
     _closed = False
     _cancel_on_close = False
+    _waiter: asyncio.Future[None] | None = None
+    _keepalive_due = False
+
+    def _wake_self(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     def on_connection_close(self) -> None:
         # The client left. Wake our own wait at once rather than at the next keep-alive.
         self._closed = True
-        if self._run is not None:
-            if self._cancel_on_close:
-                self._run.cancel()
-            self._run.wake()
+        if self._run is not None and self._cancel_on_close:
+            self._run.cancel()
+        self._wake_self()
 
     def _begin_event_stream(self) -> None:
         self.set_status(200)
@@ -189,25 +194,55 @@ class SSEStreamHandler(LCSSEHandler):
             self.finish(set_content_type=SSE_CONTENT_TYPE)
 
     async def _follow(self, run: Run, cursor: int) -> None:
-        keepalive = self.lcsse.keepalive_interval or None
-        while not self._closed:
-            try:
-                data = run.frames_after(cursor)
-            except ReplayGap as exc:
-                # A reader so slow the buffer moved past it: say so rather than skip.
-                error = to_json({"type": "ReplayGap", "message": str(exc)})
-                self.write(encode(ServerSentEvent(event="error", data=error)))
-                return
-            cursor = run.last_id
-            if data:
-                self.write(data)
-                await self.flush()
-            if run.done and cursor >= run.last_id:
-                return
-            done, _ = await asyncio.wait((run.changed(),), timeout=keepalive)
-            if not done and not self._closed:
-                self.write(KEEPALIVE)
-                await self.flush()
+        """Write what is new, then sleep until the run appends (one future per wait).
+
+        The keep-alive is a timer re-armed from the last write, not a timeout on every
+        wait: per-frame timers were a measurable share of the per-token cost.
+        """
+        loop = asyncio.get_running_loop()
+        interval = self.lcsse.keepalive_interval
+        self._last_write = loop.time()
+        if interval:
+            self._timer = loop.call_later(interval, self._keepalive_tick, interval)
+        try:
+            while not self._closed:
+                try:
+                    data = run.frames_after(cursor)
+                except ReplayGap as exc:
+                    # A reader so slow the buffer moved past it: say so rather than skip.
+                    error = to_json({"type": "ReplayGap", "message": str(exc)})
+                    self.write(encode(ServerSentEvent(event="error", data=error)))
+                    return
+                cursor = run.last_id
+                if self._keepalive_due and not data:
+                    data = KEEPALIVE
+                self._keepalive_due = False
+                if data:
+                    self.write(data)
+                    await self.flush()
+                    self._last_write = loop.time()
+                if run.done and cursor >= run.last_id:
+                    return
+                if run.last_id == cursor and not self._keepalive_due:
+                    self._waiter = run.changed()
+                    await self._waiter
+        finally:
+            self._waiter = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+    _timer: asyncio.TimerHandle | None = None
+    _last_write = 0.0
+
+    def _keepalive_tick(self, interval: float) -> None:
+        loop = asyncio.get_running_loop()
+        idle = loop.time() - self._last_write
+        if idle >= interval:
+            self._keepalive_due = True
+            self._wake_self()
+            idle = 0.0
+        self._timer = loop.call_later(interval - idle, self._keepalive_tick, interval)
 
 
 class ChainsHandler(LCSSEHandler):

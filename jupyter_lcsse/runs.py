@@ -132,7 +132,7 @@ class Run:
         self._secrets = secrets_to_hide or []
         self._frames: list[str] = []
         self._first_id = 1  # the id of self._frames[0]
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiters: list[asyncio.Future[None]] = []
         self._t0 = time.monotonic()
         self._cancel_reason: EndReason = "cancelled"
         self._orphan_handle: asyncio.TimerHandle | None = None
@@ -244,16 +244,21 @@ class Run:
         return "".join(self._frames[start:])
 
     def wake(self) -> None:
-        """Wake every subscriber waiting in ``changed()``."""
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        """Resolve every future handed out by ``changed()``."""
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def changed(self) -> asyncio.Future[None]:
-        """A future that resolves at the next append (or ``wake()``)."""
-        if self._waiter is None:
-            self._waiter = asyncio.get_running_loop().create_future()
-        return self._waiter
+        """A new future that resolves at the next append (or ``wake()``).
+
+        One per waiting subscriber, so a subscriber can also resolve its own (client
+        gone, keep-alive due) without waking every other listener of the run.
+        """
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        return waiter
 
     # -- subscribers and orphans ---------------------------------------------------------
 

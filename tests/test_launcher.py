@@ -84,9 +84,11 @@ def test_jupyter_lcsse_when_started_then_browser_lands_on_notebook_01(tmp_path: 
                 page.goto(url + "?token=launch-test")  # "/" redirects to default_url
                 tab = page.locator(".lm-TabBar-tabLabel", has_text="01-sse-wire-format.ipynb")
                 tab.first.wait_for(timeout=60_000)
-                page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
-                assert (
-                    "01 · The SSE wire format" in page.locator(".jp-Notebook").first.text_content()
+                # The notebook's content arrives after an empty placeholder cell: poll.
+                page.wait_for_function(
+                    "() => document.querySelector('.jp-Notebook')?.textContent"
+                    ".includes('01 · The SSE wire format')",
+                    timeout=60_000,
                 )
         finally:
             stop(proc)

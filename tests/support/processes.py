@@ -34,3 +34,4 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(timeout=10)  # reap it: an unreaped child is a ResourceWarning
