@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -15,17 +14,10 @@ import pytest
 
 from jupyter_lcsse.offline_model import answer_for
 from jupyter_lcsse.sse import parse
-from tests.support.processes import free_port, stop, wait_until_up
+from tests.support.processes import isolated_env, jupyter_process
 
 BIN = Path(sys.executable).parent
 TOKEN = "lcsse-test-token"
-
-
-def _clean_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JUPYTER_"))}
-    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
-    env["JUPYTER_CONFIG_DIR"] = str(tmp_path / "config")  # no user config leaks in
-    return env
 
 
 def test_extension_when_package_installed_then_enabled_and_ok(tmp_path: Path) -> None:
@@ -33,7 +25,7 @@ def test_extension_when_package_installed_then_enabled_and_ok(tmp_path: Path) ->
         [str(BIN / "jupyter"), "server", "extension", "list"],
         capture_output=True,
         text=True,
-        env=_clean_env(tmp_path),
+        env=isolated_env(tmp_path),
         timeout=120,
     )
     out = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # drop colours
@@ -43,32 +35,10 @@ def test_extension_when_package_installed_then_enabled_and_ok(tmp_path: Path) ->
 
 @pytest.fixture
 def real_server(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            str(BIN / "jupyter"),
-            "server",
-            "--no-browser",
-            "--allow-root",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={TOKEN}",
-            f"--ServerApp.root_dir={tmp_path}",
-            "--LCSSEApp.offline_tokens_per_second=0",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=_clean_env(tmp_path),
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_up(url + "api", proc, tmp_path / "server.log")
+    command = [str(BIN / "jupyter"), "server"]
+    args = [f"--ServerApp.root_dir={tmp_path}", "--LCSSEApp.offline_tokens_per_second=0"]
+    with jupyter_process(command, tmp_path, token=TOKEN, args=args) as url:
         yield url
-    finally:
-        stop(proc)
-        log.close()
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")

@@ -11,7 +11,7 @@ import pytest
 
 from jupyter_lcsse.launcher import first_notebook, lab_command
 from tests.support.lab import chromium_page
-from tests.support.processes import free_port, stop, wait_until_up
+from tests.support.processes import jupyter_process
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,44 +51,17 @@ def test_jupyter_lcsse_when_run_as_subcommand_then_execs_jupyter_lab() -> None:
 
 @pytest.mark.browser
 def test_jupyter_lcsse_when_started_then_browser_lands_on_notebook_01(tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JUPYTER"))}
-    env.update(
-        {
-            "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-            "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
-            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-        }
-    )
-    log = tmp_path / "lab.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "jupyter"),
-                "lcsse",
-                "--no-browser",
-                f"--ServerApp.port={port}",
-                "--ServerApp.port_retries=0",
-                "--IdentityProvider.token=launch-test",
-            ],
-            cwd=REPO,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
+    command = [str(Path(sys.executable).parent / "jupyter"), "lcsse"]
+    with (
+        jupyter_process(command, tmp_path, token="launch-test", cwd=REPO) as url,
+        chromium_page() as page,
+    ):
+        page.goto(url + "?token=launch-test")  # "/" redirects to default_url
+        tab = page.locator(".lm-TabBar-tabLabel", has_text="01-sse-wire-format.ipynb")
+        tab.first.wait_for(timeout=60_000)
+        # The notebook's content arrives after an empty placeholder cell: poll.
+        page.wait_for_function(
+            "() => document.querySelector('.jp-Notebook')?.textContent"
+            ".includes('01 · The SSE wire format')",
+            timeout=60_000,
         )
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            wait_until_up(url + "api", proc, log)
-            with chromium_page() as page:
-                page.goto(url + "?token=launch-test")  # "/" redirects to default_url
-                tab = page.locator(".lm-TabBar-tabLabel", has_text="01-sse-wire-format.ipynb")
-                tab.first.wait_for(timeout=60_000)
-                # The notebook's content arrives after an empty placeholder cell: poll.
-                page.wait_for_function(
-                    "() => document.querySelector('.jp-Notebook')?.textContent"
-                    ".includes('01 · The SSE wire format')",
-                    timeout=60_000,
-                )
-        finally:
-            stop(proc)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -15,7 +13,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.support.processes import free_port, stop, wait_until_up
+from tests.support.processes import jupyter_process
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 TOKEN = "lcsse-notebook-test"
@@ -46,35 +44,10 @@ def test_notebook_when_stored_then_no_outputs(path: Path) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real jupyter server with the extension, offline model, no user config."""
     tmp = tmp_path_factory.mktemp("nbserver")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JUPYTER"))}
-    env.update({"JUPYTER_CONFIG_DIR": str(tmp / "config"), "JUPYTER_RUNTIME_DIR": str(tmp / "rt")})
-    log = tmp / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyter_server",
-                "--no-browser",
-                "--allow-root",
-                "--ServerApp.ip=127.0.0.1",
-                f"--ServerApp.port={port}",
-                "--ServerApp.port_retries=0",
-                f"--IdentityProvider.token={TOKEN}",
-                f"--ServerApp.root_dir={tmp}",
-                "--LCSSEApp.offline_tokens_per_second=300",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            wait_until_up(url + "api", proc, log)
-            yield url
-        finally:
-            stop(proc)
+    command = [sys.executable, "-m", "jupyter_server"]
+    args = [f"--ServerApp.root_dir={tmp}", "--LCSSEApp.offline_tokens_per_second=300"]
+    with jupyter_process(command, tmp, token=TOKEN, args=args) as url:
+        yield url
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])

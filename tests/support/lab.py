@@ -8,8 +8,6 @@ the test chains, and ``expose_app_in_browser`` so a test can run JupyterLab comm
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -21,7 +19,7 @@ import nbformat
 
 from tests.support.browser import CHROMIUM_FLAGS, chromium_path
 from tests.support.chains import TEST_CHAINS
-from tests.support.processes import free_port, stop, wait_until_up
+from tests.support.processes import isolated_env, jupyter_process
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "lcsse-lab-test"
@@ -85,42 +83,11 @@ def running_lab(tmp: Path) -> Iterator[Lab]:
         "c.LabApp.expose_app_in_browser = True\n"
         "c.LabApp.news_url = None\n" + DROP_HOOK
     )
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "JUPYTER"))}
-    env.update(
-        {
-            "JUPYTER_CONFIG_DIR": str(config),
-            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-            "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
-            "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
-            "PYTHONPATH": str(REPO),
-        }
-    )
-    log = tmp / "lab.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyterlab",
-                "--no-browser",
-                "--allow-root",
-                "--ServerApp.ip=127.0.0.1",
-                f"--ServerApp.port={port}",
-                "--ServerApp.port_retries=0",
-                f"--IdentityProvider.token={TOKEN}",
-                f"--ServerApp.root_dir={root}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            wait_until_up(url + "api", proc, log)
-            yield Lab(root, url, log)
-        finally:
-            stop(proc)
+    env = isolated_env(tmp, PYTHONPATH=str(REPO))
+    command = [sys.executable, "-m", "jupyterlab"]
+    args = [f"--ServerApp.root_dir={root}"]
+    with jupyter_process(command, tmp, token=TOKEN, args=args, env=env) as url:
+        yield Lab(root, url, tmp / "server.log")
 
 
 @contextmanager
