@@ -30,6 +30,7 @@ from typing import Any
 
 from benchmarks.load import StreamResult, get_latency_ms, sse_request
 from benchmarks.model import make_chain
+from benchmarks.processes import free_port, stop, wait_until_up
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -64,14 +65,6 @@ SMOKE = Sizes(
 )
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def _rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -87,23 +80,10 @@ def _server(
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(health_url, timeout=1)
-                break
-            except OSError as exc:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{cmd[:3]} did not start:\n{log_path.read_text()}") from exc
-                time.sleep(0.2)
+        wait_until_up(health_url, proc, log_path)
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -120,7 +100,7 @@ def _env(tmp: Path) -> dict[str, str]:
 
 @contextmanager
 def lcsse_server(tmp: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    port = _free_port()
+    port = free_port()
     (tmp / "config").mkdir(parents=True, exist_ok=True)
     (tmp / "config" / "jupyter_server_config.py").write_text(
         "c.LCSSEApp.chains = {'bench': 'benchmarks.model:make_chain'}\n"
@@ -139,7 +119,7 @@ def lcsse_server(tmp: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
 
 @contextmanager
 def starlette_server(tmp: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    port = _free_port()
+    port = free_port()
     cmd = [
         sys.executable, "-m", "uvicorn", "benchmarks.starlette_app:app", "--host", HOST,
         "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log",
