@@ -149,8 +149,10 @@ class SSEStreamHandler(LCSSEHandler):
     _run: Run | None = None
     _closed = False
     _cancel_on_close = False
-    _waiter: asyncio.Future[None] | None = None
+    _waiter: asyncio.Future[None] | None = None  # what _follow awaits right now
     _keepalive_due = False
+    _timer: asyncio.TimerHandle | None = None
+    _last_write = 0.0
 
     def _wake_self(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -231,9 +233,6 @@ class SSEStreamHandler(LCSSEHandler):
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-
-    _timer: asyncio.TimerHandle | None = None
-    _last_write = 0.0
 
     def _keepalive_tick(self, interval: float) -> None:
         loop = asyncio.get_running_loop()
