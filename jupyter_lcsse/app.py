@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Dict, Enum, Float, Int, Unicode, Union
+from traitlets import Bool, Dict, Enum, Float, Int, Unicode, Union
 
 from .chains import DEFAULT_SYSTEM_PROMPT, Chain, build_default_chain, load_chains
 from .handlers import handlers
@@ -141,6 +141,16 @@ class LCSSEApp(ExtensionApp):
         help="Seconds the server waits at shutdown for streams to send their end event.",
     ).tag(config=True)
 
+    inline_str_parsers = Bool(
+        True,
+        help=(
+            "Run the chains' StrOutputParser steps inline. langchain-core's async output "
+            "parsers hand every chunk to a thread-pool job; for StrOutputParser (which "
+            "returns its input) that hop is most of a token's cost. Output, callbacks and "
+            "run names stay those of StrOutputParser. False: LangChain's own behaviour."
+        ),
+    ).tag(config=True)
+
     def initialize_settings(self) -> None:
         default = build_default_chain(
             model=self.default_model,
@@ -160,6 +170,7 @@ class LCSSEApp(ExtensionApp):
             buffer_size=self.replay_buffer_size,
             log=self.log,
             secrets_to_hide=secrets,
+            inline_parsers=self.inline_str_parsers,
         )
         self.registry = registry
         self.settings.update({"lcsse_chains": chains, "lcsse_runs": registry})

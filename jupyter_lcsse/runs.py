@@ -38,6 +38,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel
 
+from .inline_parsers import inline_str_parsers
 from .sse import ServerSentEvent, encode
 
 RunStatus = Literal["running", "complete", "error", "cancelled"]
@@ -109,6 +110,7 @@ class Run:
         log: logging.Logger,
         on_finish: Callable[[Run], None],
         secrets_to_hide: list[str] | None = None,
+        inline_parsers: bool = True,
     ) -> None:
         self.id = secrets.token_urlsafe(24)  # 192 random bits: the id is the capability
         self.chain = chain
@@ -122,7 +124,8 @@ class Run:
         self.idle = asyncio.Event()  # set while nobody is subscribed
         self.idle.set()
         self.last_id = 0
-        self._runnable = runnable
+        # LangChain's StrOutputParser otherwise hops to a thread per chunk (inline_parsers.py).
+        self._runnable = inline_str_parsers(runnable) if inline_parsers else runnable
         self._input = input
         self._config = config
         self._buffer_size = max(1, buffer_size)
@@ -327,6 +330,7 @@ class RunRegistry:
         buffer_size: int,
         log: logging.Logger,
         secrets_to_hide: list[str] | None = None,
+        inline_parsers: bool = True,
     ) -> None:
         self.max_active_runs = max_active_runs
         self.max_runs = max_runs
@@ -335,6 +339,7 @@ class RunRegistry:
         self.buffer_size = buffer_size
         self._log = log
         self._secrets = secrets_to_hide or []
+        self._inline_parsers = inline_parsers
         self._runs: dict[str, Run] = {}
         self._finished: dict[str, asyncio.TimerHandle | None] = {}
         self._active = 0
@@ -368,6 +373,7 @@ class RunRegistry:
             log=self._log,
             on_finish=self._on_finish,
             secrets_to_hide=self._secrets,
+            inline_parsers=self._inline_parsers,
         )
         self._runs[run.id] = run
         self._active += 1
