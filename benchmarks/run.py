@@ -99,14 +99,16 @@ def _env(tmp: Path) -> dict[str, str]:
 
 
 @contextmanager
-def lcsse_server(tmp: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+def lcsse_server(
+    tmp: Path, extra_config: str = ""
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     port = free_port()
     (tmp / "config").mkdir(parents=True, exist_ok=True)
     (tmp / "config" / "jupyter_server_config.py").write_text(
         "c.LCSSEApp.chains = {'bench': 'benchmarks.model:make_chain'}\n"
         "c.LCSSEApp.max_active_runs = 100000\n"
         "c.LCSSEApp.orphan_timeout = 600\n"
-        "c.ServerApp.log_level = 'WARN'\n"
+        "c.ServerApp.log_level = 'WARN'\n" + extra_config
     )
     cmd = [
         sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",

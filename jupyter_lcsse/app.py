@@ -8,6 +8,7 @@ in ``initialize_settings`` and reach the handlers through the Tornado settings.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
@@ -75,6 +76,17 @@ class LCSSEApp(ExtensionApp):
         help=(
             "Seconds of silence after which a stream gets a ': keep-alive' comment, so "
             "proxies and browsers do not drop an idle connection (0 = never)."
+        ),
+    ).tag(config=True)
+
+    coalesce_interval = Float(
+        0.005,
+        min=0.0,
+        help=(
+            "Seconds a stream's frames may wait to share one socket write. A frame that "
+            "comes within this time of the previous write waits for the rest of it, so a "
+            "fast chain costs a write per interval, not per token; a frame after a pause "
+            "goes out at once (0 = one write per wake-up)."
         ),
     ).tag(config=True)
 
@@ -151,6 +163,18 @@ class LCSSEApp(ExtensionApp):
         ),
     ).tag(config=True)
 
+    freeze_gc_at_start = Bool(
+        True,
+        help=(
+            "Once the server has started, move the objects it made while starting "
+            "(Jupyter, its extensions, LangChain, pydantic schemas) out of the garbage "
+            "collector's reach with gc.freeze(). Streaming allocates many short-lived "
+            "objects, which trigger full collections; with the startup heap in them each "
+            "one paused the whole server for 50-100 ms (see BENCHMARKS.md). Frozen objects "
+            "are never freed, which is what happens to nearly all of them anyway."
+        ),
+    ).tag(config=True)
+
     def initialize_settings(self) -> None:
         default = build_default_chain(
             model=self.default_model,
@@ -178,6 +202,17 @@ class LCSSEApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """Runs once the event loop is up and every extension is loaded."""
+        if self.freeze_gc_at_start:
+            gc.collect()
+            gc.freeze()
+            self.log.info(
+                "lcsse: %d startup objects frozen out of garbage collection "
+                "(LCSSEApp.freeze_gc_at_start)",
+                gc.get_freeze_count(),
+            )
 
     async def stop_extension(self) -> None:
         """Every open stream gets ``event: end`` with reason ``shutdown`` first."""

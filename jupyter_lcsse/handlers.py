@@ -144,12 +144,25 @@ def _runnable_config(value: Any) -> RunnableConfig | None:
 
 
 class SSEStreamHandler(LCSSEHandler):
-    """Writes one run's frames to one HTTP response, from a given event id on."""
+    """Writes one run's frames to one HTTP response, from a given event id on.
+
+    Two ways a frame reaches the socket. While the handler is parked waiting for the
+    run, the run calls ``_on_run_change`` synchronously from the chain's step and the
+    frame is written right there: no task switch per token. Whenever that cannot be
+    done at once (the socket is behind, frames are being coalesced, the run ended, a
+    keep-alive is due, the client left) the callback only wakes ``_follow``, which
+    writes everything after its cursor in one go.
+    """
 
     _run: Run | None = None
     _closed = False
     _cancel_on_close = False
     _waiter: asyncio.Future[None] | None = None  # what _follow awaits right now
+    _parked = False  # _follow waits for the run: the run's callback may write
+    _listening = False  # _on_run_change is registered with the run
+    _cursor = 0  # the id of the last frame written
+    _last_frames = float("-inf")  # loop time of the last write that carried frames
+    _flushing: asyncio.Future[None] | None = None  # a flush the socket has not taken yet
     _keepalive_due = False
     _timer: asyncio.TimerHandle | None = None
     _last_write = 0.0
@@ -196,26 +209,34 @@ class SSEStreamHandler(LCSSEHandler):
             self.finish(set_content_type=SSE_CONTENT_TYPE)
 
     async def _follow(self, run: Run, cursor: int) -> None:
-        """Write what is new, then sleep until the run appends (one future per wait).
+        """Write what is new, then wait for the run (which may write for us meanwhile).
+
+        Frames that arrive within ``coalesce_interval`` of the previous write wait for
+        the rest of that interval and go out together: a chain that streams faster
+        than that costs one socket write per interval instead of one per token, and a
+        token after a pause (or the end of the run) still goes out at once.
 
         The keep-alive is a timer re-armed from the last write, not a timeout on every
         wait: per-frame timers were a measurable share of the per-token cost.
         """
         loop = asyncio.get_running_loop()
         interval = self.lcsse.keepalive_interval
+        self._cursor = cursor
         self._last_write = loop.time()
         if interval:
             self._timer = loop.call_later(interval, self._keepalive_tick, interval)
         try:
             while not self._closed:
                 try:
-                    data = run.frames_after(cursor)
+                    data = run.frames_after(self._cursor)
                 except ReplayGap as exc:
                     # A reader so slow the buffer moved past it: say so rather than skip.
                     error = to_json({"type": "ReplayGap", "message": str(exc)})
                     self.write(encode(ServerSentEvent(event="error", data=error)))
                     return
-                cursor = run.last_id
+                if data:
+                    self._last_frames = loop.time()
+                self._cursor = run.last_id
                 if self._keepalive_due and not data:
                     data = KEEPALIVE
                 self._keepalive_due = False
@@ -223,16 +244,68 @@ class SSEStreamHandler(LCSSEHandler):
                     self.write(data)
                     await self.flush()
                     self._last_write = loop.time()
-                if run.done and cursor >= run.last_id:
+                if run.done and self._cursor >= run.last_id:
                     return
-                if run.last_id == cursor and not self._keepalive_due:
-                    self._waiter = run.changed()
-                    await self._waiter
+                if run.last_id == self._cursor and not self._keepalive_due:
+                    await self._park(run)
+                if self._flushing is not None:
+                    flushing, self._flushing = self._flushing, None
+                    await flushing
+                hold = self._last_frames + self.lcsse.coalesce_interval - loop.time()
+                if hold > 0 and not run.done and not self._closed:
+                    await self._nap(hold)
         finally:
+            self._parked = False
             self._waiter = None
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+
+    async def _park(self, run: Run) -> None:
+        """Wait until ``_on_run_change`` (or the keep-alive, or a close) wakes us."""
+        self._waiter = asyncio.get_running_loop().create_future()
+        self._parked = True
+        self._listen(run)
+        try:
+            await self._waiter
+        finally:
+            self._parked = False
+
+    def _listen(self, run: Run) -> None:
+        if not self._listening:  # a wake by keep-alive leaves the old registration
+            self._listening = True
+            run.on_change(self._on_run_change)
+
+    def _on_run_change(self) -> None:
+        """Called by the run right after an append: write the new frame here if we can."""
+        self._listening = False
+        run = self._run
+        if not self._parked or run is None:
+            return  # _follow is busy (or gone); it reads the log itself
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self._closed or run.done or now - self._last_frames < self.lcsse.coalesce_interval:
+            self._wake_self()
+            return
+        data = run.frames_after(self._cursor)  # we are current: no ReplayGap here
+        self._cursor = run.last_id
+        self.write(data)
+        flushing = self.flush()
+        self._last_frames = self._last_write = now
+        if flushing.done() and flushing.exception() is None:
+            self._listen(run)  # stay parked for the next frame
+        else:
+            self._flushing = flushing  # the socket is behind (or gone): _follow waits
+            self._wake_self()
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep, but wake at once when the client leaves (``on_connection_close``)."""
+        self._waiter = asyncio.get_running_loop().create_future()
+        handle = asyncio.get_running_loop().call_later(seconds, self._wake_self)
+        try:
+            await self._waiter
+        finally:
+            handle.cancel()
 
     def _keepalive_tick(self, interval: float) -> None:
         loop = asyncio.get_running_loop()

@@ -135,7 +135,7 @@ class Run:
         self._secrets = secrets_to_hide or []
         self._frames: list[str] = []
         self._first_id = 1  # the id of self._frames[0]
-        self._waiters: list[asyncio.Future[None]] = []
+        self._listeners: list[Callable[[], None]] = []
         self._t0 = time.monotonic()
         self._cancel_reason: EndReason = "cancelled"
         self._orphan_handle: asyncio.TimerHandle | None = None
@@ -247,20 +247,32 @@ class Run:
         return "".join(self._frames[start:])
 
     def wake(self) -> None:
-        """Resolve every future handed out by ``changed()``."""
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
+        """Call every callback handed to ``on_change()`` (once each, then forget it)."""
+        listeners, self._listeners = self._listeners, []
+        for listener in listeners:
+            try:
+                listener()
+            except Exception:  # one broken listener must not stop the run or the others
+                self._log.exception("lcsse: a listener of run %s failed", self.id)
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` once, right after the next append (or ``wake()``).
+
+        Called synchronously from the chain's own step, so a subscriber can write the
+        new frame at once: no task switch per token, and a burst of tokens from many
+        runs goes out in the order it was made.
+        """
+        self._listeners.append(listener)
+
+    def changed(self) -> asyncio.Future[None]:
+        """A new future that resolves at the next append (or ``wake()``)."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def resolve() -> None:
             if not waiter.done():
                 waiter.set_result(None)
 
-    def changed(self) -> asyncio.Future[None]:
-        """A new future that resolves at the next append (or ``wake()``).
-
-        One per waiting subscriber, so a subscriber can also resolve its own (client
-        gone, keep-alive due) without waking every other listener of the run.
-        """
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        self.on_change(resolve)
         return waiter
 
     # -- subscribers and orphans ---------------------------------------------------------
