@@ -28,9 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from langchain_core.prompts import ChatPromptTemplate
+
+from benchmarks import profile
 from benchmarks.load import StreamResult, get_latency_ms, sse_request
-from benchmarks.model import make_chain
+from benchmarks.model import BenchChatModel, make_chain
 from benchmarks.processes import free_port, stop, wait_until_up
+from jupyter_lcsse.inline_parsers import inline_str_parsers
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -49,6 +53,7 @@ class Sizes:
     held_connections: int = 2000
     comm_tokens: int = 2000
     comm_rate: float = 1000.0
+    profile_seconds: float = 5.0
 
 
 SMOKE = Sizes(
@@ -62,6 +67,7 @@ SMOKE = Sizes(
     held_connections=10,
     comm_tokens=50,
     comm_rate=500.0,
+    profile_seconds=1.0,
 )
 
 
@@ -140,17 +146,51 @@ def _request(contestant: str, port: int, question: str) -> tuple[str, dict[str, 
     return path, {}, {"input": {"question": question}}
 
 
-async def bare_stream(tokens: int) -> dict[str, float]:
-    chain = make_chain()
+async def _astream_rate(runnable: Any, value: Any) -> dict[str, float]:
     started = time.monotonic_ns()
     first = 0
     count = 0
-    async for chunk in chain.astream({"question": f"{tokens},0"}):
+    async for chunk in runnable.astream(value):
         if chunk:
             first = first or time.monotonic_ns()
             count += 1
     seconds = (time.monotonic_ns() - started) / 1e9
-    return {"chunks_per_s": count / seconds, "first_ms": (first - started) / 1e6}
+    return {
+        "chunks_per_s": count / seconds,
+        "us_per_chunk": seconds * 1e6 / max(count, 1),
+        "first_ms": (first - started) / 1e6,
+    }
+
+
+async def bare_stream(tokens: int, *, inline: bool = False) -> dict[str, float]:
+    """The chain's own ``astream`` in this process; ``inline``: as lcsse runs it."""
+    chain = make_chain()
+    if inline:
+        chain = inline_str_parsers(chain)
+    return await _astream_rate(chain, {"question": f"{tokens},0"})
+
+
+async def langchain_costs(tokens: int, repeats: int) -> dict[str, float]:
+    """µs per chunk of each layer of the benchmark chain, in this process."""
+    prompt = ChatPromptTemplate.from_messages([("human", "{question}")])
+    layers: dict[str, tuple[Any, Any]] = {
+        "the chat model alone": (BenchChatModel(), f"{tokens},0"),
+        "prompt, model": (prompt | BenchChatModel(), {"question": f"{tokens},0"}),
+        "prompt, model, StrOutputParser as LangChain ships it": (
+            make_chain(),
+            {"question": f"{tokens},0"},
+        ),
+        "prompt, model, StrOutputParser inline (as lcsse runs it)": (
+            inline_str_parsers(make_chain()),
+            {"question": f"{tokens},0"},
+        ),
+    }
+    costs = {}
+    for name, (runnable, value) in layers.items():
+        await _astream_rate(runnable, value)  # warm up
+        runs = [await _astream_rate(runnable, value) for _ in range(repeats)]
+        costs[name] = statistics.median(r["us_per_chunk"] for r in runs)
+    return costs
 
 
 async def one_stream(contestant: str, port: int, tokens: int) -> dict[str, float]:
@@ -258,20 +298,37 @@ async def held_connections(port: int, pid: int, connections: int) -> dict[str, f
 
 
 async def comm_messages(tokens: int, rate: float) -> dict[str, float]:
-    """Kernel transport: frame messages a StreamWidget sends (no browser attached)."""
+    """Kernel transport: the comm messages a StreamWidget sends (no browser attached).
+
+    Frame batches and trait updates (status, final text) are counted apart; both go
+    through the widget's one ``_send``.
+    """
     from jupyter_lcsse import StreamWidget
 
     widget = StreamWidget(make_chain(), {"question": f"{tokens},{rate}"}, autostart=False)
-    widget.send = lambda message: None  # type: ignore[method-assign]
+    sent: list[dict[str, Any]] = []
+    widget._send = lambda msg, buffers=None: sent.append(msg)  # type: ignore[method-assign]
     started = time.monotonic()
     widget.ask()
     text = await widget.wait(timeout=600)
     seconds = time.monotonic() - started
+    frames = sum(msg.get("method") == "custom" for msg in sent)
     return {
-        "messages": widget.comm_messages,
-        "per_s": widget.comm_messages / seconds,
+        "messages": frames,
+        "per_s": frames / seconds,
+        "all_per_s": len(sent) / seconds,
+        "all": len(sent),
         "exact": float(len(text.split()) == tokens),
     }
+
+
+async def profiled(pid: int, seconds: float, out: Path, load: Any) -> profile.Profile:
+    """Sample the server with py-spy while ``load()`` runs again and again."""
+    spy = profile.start(pid, seconds, out)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        await load()
+    return await asyncio.to_thread(profile.finish, spy, out)
 
 
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -284,6 +341,13 @@ async def measure(sizes: Sizes, tmp: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     await bare_stream(10)  # warm up: imports and LangChain's first-call setup
     out["bare"] = _median([await bare_stream(sizes.single_tokens) for _ in range(sizes.repeats)])
+    await bare_stream(10, inline=True)
+    out["bare_inline"] = _median(
+        [await bare_stream(sizes.single_tokens, inline=True) for _ in range(sizes.repeats)]
+    )
+    out["costs"] = await langchain_costs(sizes.single_tokens, sizes.repeats)
+    profiles: dict[str, profile.Profile] = {}
+    out["profiles"] = profiles
     with lcsse_server(tmp / "lcsse") as (port, proc):
         await one_stream("lcsse", port, 10)  # warm up imports and the first request
         out["lcsse"] = {
@@ -302,6 +366,18 @@ async def measure(sizes: Sizes, tmp: Path) -> dict[str, Any]:
                 "lcsse", port, sizes.latency_streams, sizes.latency_rate, sizes.latency_tokens
             ),
         }
+        profiles["lcsse, one stream at rate 0"] = await profiled(
+            proc.pid,
+            sizes.profile_seconds,
+            tmp / "lcsse-one.txt",
+            lambda: one_stream("lcsse", port, sizes.single_tokens),
+        )
+        profiles[f"lcsse, {sizes.concurrent_streams} streams at rate 0"] = await profiled(
+            proc.pid,
+            sizes.profile_seconds,
+            tmp / "lcsse-many.txt",
+            lambda: many_streams("lcsse", port, sizes.concurrent_streams, sizes.concurrent_tokens),
+        )
     # A fresh server: after other load, freed memory is reused and RSS would not grow.
     with lcsse_server(tmp / "lcsse-held") as (port, proc):
         out["lcsse"]["held"] = await held_connections(port, proc.pid, sizes.held_connections)
@@ -331,12 +407,18 @@ async def measure(sizes: Sizes, tmp: Path) -> dict[str, Any]:
                     sizes.latency_tokens,
                 ),
             }
+        profiles["sse-starlette, one stream at rate 0"] = await profiled(
+            _proc.pid,
+            sizes.profile_seconds,
+            tmp / "starlette-one.txt",
+            lambda: one_stream("sse-starlette", port, sizes.single_tokens),
+        )
     out["comm"] = await comm_messages(sizes.comm_tokens, sizes.comm_rate)
     return out
 
 
 def render(results: dict[str, Any], sizes: Sizes, command: str, seconds: float) -> str:
-    bare = results["bare"]
+    bare, bare_inline = results["bare"], results["bare_inline"]
     lc, st, nv = results["lcsse"], results["sse-starlette"], results["naive"]
 
     def ratio(a: float, b: float) -> str:
@@ -346,7 +428,8 @@ def render(results: dict[str, Any], sizes: Sizes, command: str, seconds: float) 
         (
             f"one stream, rate 0, {sizes.single_tokens} tokens: chunks/s (ratio to bare)",
             ">= 0.90 of bare",
-            f"{lc['single']['chunks_per_s']:.0f} ({ratio(lc['single']['chunks_per_s'], bare['chunks_per_s'])})",
+            f"{lc['single']['chunks_per_s']:.0f} ({ratio(lc['single']['chunks_per_s'], bare['chunks_per_s'])}; "
+            f"{ratio(lc['single']['chunks_per_s'], bare_inline['chunks_per_s'])} of bare with the parser inline)",
             f"{st['single']['chunks_per_s']:.0f} ({ratio(st['single']['chunks_per_s'], bare['chunks_per_s'])})",
             f"{nv['single']['chunks_per_s']:.0f} ({ratio(nv['single']['chunks_per_s'], bare['chunks_per_s'])})",
         ),
@@ -389,7 +472,8 @@ def render(results: dict[str, Any], sizes: Sizes, command: str, seconds: float) 
         (
             f"kernel transport, {sizes.comm_tokens} tokens at {sizes.comm_rate:g}/s: comm messages/s",
             "<= 20, text exact",
-            f"{results['comm']['per_s']:.1f} ({results['comm']['messages']:.0f} messages), "
+            f"{results['comm']['per_s']:.1f} ({results['comm']['messages']:.0f} frame batches; "
+            f"{results['comm']['all_per_s']:.1f}/s with the {results['comm']['all'] - results['comm']['messages']:.0f} trait updates), "
             f"exact: {'yes' if results['comm']['exact'] else 'NO'}",
             "n/a",
             "n/a",
@@ -401,13 +485,28 @@ def render(results: dict[str, Any], sizes: Sizes, command: str, seconds: float) 
         *("| " + " | ".join(row) + " |" for row in rows),
     ]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    costs = results["costs"]
+    cost_lines = [
+        "| what streams (in-process `astream`) | µs per chunk |",
+        "|---|---|",
+        *(f"| {name} | {us:.1f} |" for name, us in costs.items()),
+    ]
+    sections = [profile.render(title, prof) for title, prof in results["profiles"].items()]
     return (
         "# Benchmarks\n\n"
-        f"Command: `{command}` (took {seconds:.0f} s). Machine: {machine}. Loopback only; "
-        f"bare `chain.astream` in-process: {bare['chunks_per_s']:.0f} chunks/s, first chunk "
-        f"after {bare['first_ms']:.2f} ms. Medians of {sizes.repeats} repeats where repeated.\n\n"
-        + "\n".join(lines)
-        + "\n"
+        f"Command: `{command}` (took {seconds:.0f} s). Machine: {machine}. Loopback only. "
+        f"Bare `chain.astream` in-process, as LangChain ships it: "
+        f"{bare['chunks_per_s']:.0f} chunks/s, first chunk after {bare['first_ms']:.2f} ms; "
+        f"with the StrOutputParser inline as lcsse runs it: "
+        f"{bare_inline['chunks_per_s']:.0f} chunks/s. Medians of {sizes.repeats} repeats "
+        "where repeated.\n\n" + "\n".join(lines) + "\n\n## LangChain's own cost per chunk\n\n"
+        "The benchmark chain, layer by layer, streamed in-process (no transport). The "
+        "difference between the last two rows is langchain-core's thread-pool hop per "
+        "chunk in async output parsers, which lcsse skips for `StrOutputParser` "
+        "(`jupyter_lcsse/inline_parsers.py`).\n\n"
+        + "\n".join(cost_lines)
+        + "\n\n## Where the server's CPU goes (py-spy)\n\n"
+        + "\n".join(sections)
     )
 
 
