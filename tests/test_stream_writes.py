@@ -1,0 +1,103 @@
+"""How frames reach the socket: written from the run's step, coalesced, and held back
+while a slow reader's socket is full, never lost or reordered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from jupyter_lcsse import handlers
+from jupyter_lcsse.sse import SSEDecoder
+from tests.conftest import SSEFetch
+
+TOKENS = [f"t{i} " for i in range(300)]
+
+
+@pytest.fixture
+def lcsse_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return dict(getattr(request, "param", {}))
+
+
+@pytest.fixture
+def flushes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the stream handlers' flushes (each is one write to the socket)."""
+    counted: list[int] = []
+    original = handlers.SSEStreamHandler.flush
+
+    def flush(self: Any, *args: Any, **kwargs: Any) -> Any:
+        counted.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(handlers.SSEStreamHandler, "flush", flush)
+    return counted
+
+
+async def _echo(sse_fetch: SSEFetch, delay: float = 0.0) -> Any:
+    body = {"input": {"tokens": TOKENS, "delay": delay}}
+    return await sse_fetch("lcsse", "api", "chains", "echo", "stream", body=body)
+
+
+@pytest.mark.parametrize("lcsse_config", [{"coalesce_interval": 60.0}], indirect=True)
+async def test_stream_when_tokens_come_faster_than_coalesce_interval_then_few_writes(
+    sse_fetch: SSEFetch, flushes: list[int]
+) -> None:
+    response = await _echo(sse_fetch)
+    assert response.text == "".join(TOKENS)
+    assert response.end["chunks"] == len(TOKENS)
+    # metadata, the first token at once, then the rest with the end: the run's end
+    # cuts the 60 s hold short.
+    assert len(flushes) <= 4
+
+
+@pytest.mark.parametrize("lcsse_config", [{"coalesce_interval": 0.0}], indirect=True)
+async def test_stream_when_coalescing_off_then_each_token_written_as_it_comes(
+    sse_fetch: SSEFetch, flushes: list[int]
+) -> None:
+    response = await _echo(sse_fetch, delay=0.001)
+    assert response.text == "".join(TOKENS)
+    assert len(flushes) >= len(TOKENS)
+
+
+async def _read_slowly(url: str, token: str, body: dict[str, Any], pause: float) -> str:
+    """POST, read nothing for ``pause`` seconds (the server's socket fills), then all."""
+    host, _, rest = url.removeprefix("http://").partition("/")
+    hostname, _, port = host.partition(":")
+    payload = json.dumps(body).encode()
+    reader, writer = await asyncio.open_connection(hostname, int(port))
+    head = (
+        f"POST /{rest}lcsse/api/chains/echo/stream HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: token {token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    )
+    writer.write(head.encode() + payload)
+    await writer.drain()
+    await asyncio.sleep(pause)
+    raw = await reader.read()
+    writer.close()
+    _, _, chunked = raw.partition(b"\r\n\r\n")
+    body_bytes = b""
+    while chunked:
+        size_line, _, chunked = chunked.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            break
+        body_bytes, chunked = body_bytes + chunked[:size], chunked[size + 2 :]
+    events = SSEDecoder().feed(body_bytes)
+    assert events[-1].event == "end", events[-1]
+    return "".join(e.data for e in events if e.event == "message")
+
+
+async def test_stream_when_reader_pauses_until_socket_is_full_then_text_exact_and_ordered(
+    server_url: str, jp_serverapp: Any
+) -> None:
+    tokens = [f"{i:05d}" + "x" * 65_531 for i in range(100)]  # 6.4 MB: more than loopback holds
+    text = await _read_slowly(
+        server_url,
+        jp_serverapp.identity_provider.token,
+        {"input": {"tokens": tokens, "delay": 0.0005}},
+        pause=1.0,
+    )
+    assert text == "".join(tokens)
