@@ -27,6 +27,19 @@ def test_benchmark_when_smoke_sizes_then_writes_a_table_for_every_contestant(
     assert result.returncode == 0, result.stderr[-3000:]
     table = out.read_text()
     assert "| figure | target | lcsse | sse-starlette | naive |" in table
-    assert table.count("\n| ") >= 8  # header, rule and the seven figures
+    for figure in (
+        "| one stream, rate 0",
+        "streams, rate 0: total chunks/s",
+        "started together: delivery p50 / p99",
+        "starts spread over one token interval",
+        "Jupyter `GET api/status` p99",
+        "EventSource-style connections held",
+        "time to first byte",
+        "kernel transport",
+    ):
+        assert figure in table, figure
+    assert "| prompt, model, StrOutputParser inline (as lcsse runs it) |" in table
+    assert "### lcsse, one stream at rate 0" in table
     assert "exact: yes" in table
-    assert "nan" not in table
+    figures = table.split("## LangChain's own cost per chunk")[0]
+    assert "nan" not in figures
