@@ -160,6 +160,7 @@ class SSEStreamHandler(LCSSEHandler):
     _waiter: asyncio.Future[None] | None = None  # what _follow awaits right now
     _parked = False  # _follow waits for the run: the run's callback may write
     _listening = False  # _on_run_change is registered with the run
+    _napping = False  # _follow holds frames back to coalesce them
     _cursor = 0  # the id of the last frame written
     _last_frames = float("-inf")  # loop time of the last write that carried frames
     _flushing: asyncio.Future[None] | None = None  # a flush the socket has not taken yet
@@ -253,9 +254,9 @@ class SSEStreamHandler(LCSSEHandler):
                     await flushing
                 hold = self._last_frames + self.lcsse.coalesce_interval - loop.time()
                 if hold > 0 and not run.done and not self._closed:
-                    await self._nap(hold)
+                    await self._nap(run, hold)
         finally:
-            self._parked = False
+            self._parked = self._napping = False
             self._waiter = None
             if self._timer is not None:
                 self._timer.cancel()
@@ -280,7 +281,16 @@ class SSEStreamHandler(LCSSEHandler):
         """Called by the run right after an append: write the new frame here if we can."""
         self._listening = False
         run = self._run
-        if not self._parked or run is None:
+        if run is None:
+            return
+        if self._napping:
+            # Coalescing: new frames wait for the nap, but the end of the run does not.
+            if run.done or self._closed:
+                self._wake_self()
+            else:
+                self._listen(run)
+            return
+        if not self._parked:
             return  # _follow is busy (or gone); it reads the log itself
         loop = asyncio.get_running_loop()
         now = loop.time()
@@ -298,13 +308,16 @@ class SSEStreamHandler(LCSSEHandler):
             self._flushing = flushing  # the socket is behind (or gone): _follow waits
             self._wake_self()
 
-    async def _nap(self, seconds: float) -> None:
-        """Sleep, but wake at once when the client leaves (``on_connection_close``)."""
+    async def _nap(self, run: Run, seconds: float) -> None:
+        """Sleep, but wake at once when the run ends or the client leaves."""
         self._waiter = asyncio.get_running_loop().create_future()
         handle = asyncio.get_running_loop().call_later(seconds, self._wake_self)
+        self._napping = True
+        self._listen(run)
         try:
             await self._waiter
         finally:
+            self._napping = False
             handle.cancel()
 
     def _keepalive_tick(self, interval: float) -> None:

@@ -40,15 +40,17 @@ async def _echo(sse_fetch: SSEFetch, delay: float = 0.0) -> Any:
     return await sse_fetch("lcsse", "api", "chains", "echo", "stream", body=body)
 
 
-@pytest.mark.parametrize("lcsse_config", [{"coalesce_interval": 60.0}], indirect=True)
+@pytest.mark.parametrize(
+    "lcsse_config", [{"coalesce_interval": 60.0, "keepalive_interval": 0.0}], indirect=True
+)
 async def test_stream_when_tokens_come_faster_than_coalesce_interval_then_few_writes(
     sse_fetch: SSEFetch, flushes: list[int]
 ) -> None:
-    response = await _echo(sse_fetch)
+    # The end of the run cuts the 60 s hold short (it once waited for a keep-alive).
+    response = await asyncio.wait_for(_echo(sse_fetch), 20)
     assert response.text == "".join(TOKENS)
     assert response.end["chunks"] == len(TOKENS)
-    # metadata, the first token at once, then the rest with the end: the run's end
-    # cuts the 60 s hold short.
+    # metadata, the first token at once, then the rest together with the end
     assert len(flushes) <= 4
 
 
@@ -77,7 +79,8 @@ async def _read_slowly(url: str, token: str, body: dict[str, Any], pause: float)
     await asyncio.sleep(pause)
     raw = await reader.read()
     writer.close()
-    _, _, chunked = raw.partition(b"\r\n\r\n")
+    head, _, chunked = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), raw[:300]
     body_bytes = b""
     while chunked:
         size_line, _, chunked = chunked.partition(b"\r\n")
@@ -90,9 +93,19 @@ async def _read_slowly(url: str, token: str, body: dict[str, Any], pause: float)
     return "".join(e.data for e in events if e.event == "message")
 
 
+@pytest.mark.parametrize("lcsse_config", [{"max_body_bytes": 10_000_000}], indirect=True)
 async def test_stream_when_reader_pauses_until_socket_is_full_then_text_exact_and_ordered(
-    server_url: str, jp_serverapp: Any
+    server_url: str, jp_serverapp: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    pending: list[bool] = []
+    original = handlers.SSEStreamHandler.flush
+
+    def flush(self: Any, *args: Any, **kwargs: Any) -> Any:
+        future = original(self, *args, **kwargs)
+        pending.append(not future.done())
+        return future
+
+    monkeypatch.setattr(handlers.SSEStreamHandler, "flush", flush)
     tokens = [f"{i:05d}" + "x" * 65_531 for i in range(100)]  # 6.4 MB: more than loopback holds
     text = await _read_slowly(
         server_url,
@@ -101,3 +114,4 @@ async def test_stream_when_reader_pauses_until_socket_is_full_then_text_exact_an
         pause=1.0,
     )
     assert text == "".join(tokens)
+    assert any(pending)  # the socket really was behind: some writes had to wait
