@@ -357,6 +357,22 @@ def _median(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
 
+async def streaming_figures(contestant: str, port: int, sizes: Sizes) -> dict[str, Any]:
+    """One stream, many streams, and the paced load (together and spread) of one server."""
+    single = [await one_stream(contestant, port, sizes.single_tokens) for _ in range(sizes.repeats)]
+    concurrent = [
+        await many_streams(contestant, port, sizes.concurrent_streams, sizes.concurrent_tokens)
+        for _ in range(sizes.repeats)
+    ]
+    paced = (sizes.latency_streams, sizes.latency_rate, sizes.latency_tokens)
+    return {
+        "single": _median(single),
+        "concurrent": _median(concurrent),
+        "paced": await paced_streams(contestant, port, *paced),
+        "spread": await paced_streams(contestant, port, *paced, spread=True),
+    }
+
+
 async def measure(sizes: Sizes, tmp: Path) -> dict[str, Any]:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
@@ -379,30 +395,7 @@ async def measure(sizes: Sizes, tmp: Path) -> dict[str, Any]:
     out["profiles"] = profiles
     with lcsse_server(tmp / "lcsse") as (port, proc):
         await one_stream("lcsse", port, 10)  # warm up imports and the first request
-        out["lcsse"] = {
-            "single": _median(
-                [await one_stream("lcsse", port, sizes.single_tokens) for _ in range(sizes.repeats)]
-            ),
-            "concurrent": _median(
-                [
-                    await many_streams(
-                        "lcsse", port, sizes.concurrent_streams, sizes.concurrent_tokens
-                    )
-                    for _ in range(sizes.repeats)
-                ]
-            ),
-            "paced": await paced_streams(
-                "lcsse", port, sizes.latency_streams, sizes.latency_rate, sizes.latency_tokens
-            ),
-            "spread": await paced_streams(
-                "lcsse",
-                port,
-                sizes.latency_streams,
-                sizes.latency_rate,
-                sizes.latency_tokens,
-                spread=True,
-            ),
-        }
+        out["lcsse"] = await streaming_figures("lcsse", port, sizes)
         profiles["lcsse, one stream at rate 0"] = await profiled(
             proc.pid,
             sizes.profile_seconds,
@@ -431,37 +424,7 @@ async def measure(sizes: Sizes, tmp: Path) -> dict[str, Any]:
     with starlette_server(tmp / "starlette") as (port, _proc):
         for contestant in ("sse-starlette", "naive"):
             await one_stream(contestant, port, 10)
-            out[contestant] = {
-                "single": _median(
-                    [
-                        await one_stream(contestant, port, sizes.single_tokens)
-                        for _ in range(sizes.repeats)
-                    ]
-                ),
-                "concurrent": _median(
-                    [
-                        await many_streams(
-                            contestant, port, sizes.concurrent_streams, sizes.concurrent_tokens
-                        )
-                        for _ in range(sizes.repeats)
-                    ]
-                ),
-                "paced": await paced_streams(
-                    contestant,
-                    port,
-                    sizes.latency_streams,
-                    sizes.latency_rate,
-                    sizes.latency_tokens,
-                ),
-                "spread": await paced_streams(
-                    contestant,
-                    port,
-                    sizes.latency_streams,
-                    sizes.latency_rate,
-                    sizes.latency_tokens,
-                    spread=True,
-                ),
-            }
+            out[contestant] = await streaming_figures(contestant, port, sizes)
         profiles["sse-starlette, one stream at rate 0"] = await profiled(
             _proc.pid,
             sizes.profile_seconds,
