@@ -171,7 +171,8 @@ class LCSSEApp(ExtensionApp):
             "collector's reach with gc.freeze(). Streaming allocates many short-lived "
             "objects, which trigger full collections; with the startup heap in them each "
             "one paused the whole server for 50-100 ms (see BENCHMARKS.md). Frozen objects "
-            "are never freed, which is what happens to nearly all of them anyway."
+            "are still freed by reference counting; only a reference cycle among them is "
+            "never collected, a small one-off leak at most. Affects the whole server process."
         ),
     ).tag(config=True)
 

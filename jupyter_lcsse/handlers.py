@@ -164,6 +164,7 @@ class SSEStreamHandler(LCSSEHandler):
     _cursor = 0  # the id of the last frame written
     _last_frames = float("-inf")  # loop time of the last write that carried frames
     _flushing: asyncio.Future[None] | None = None  # a flush the socket has not taken yet
+    _write_error: Exception | None = None  # a direct write that failed, for _follow to raise
     _keepalive_due = False
     _timer: asyncio.TimerHandle | None = None
     _last_write = 0.0
@@ -204,8 +205,8 @@ class SSEStreamHandler(LCSSEHandler):
             self._closed = True
         finally:
             run.unsubscribe()
-            if self._closed and cancel_on_close:
-                run.cancel()
+            if cancel_on_close and not run.done:
+                run.cancel()  # the client left, or the stream broke: nobody reads this run
         if not self._closed:
             self.finish(set_content_type=SSE_CONTENT_TYPE)
 
@@ -249,6 +250,8 @@ class SSEStreamHandler(LCSSEHandler):
                     return
                 if run.last_id == self._cursor and not self._keepalive_due:
                     await self._park(run)
+                    if self._write_error is not None:
+                        raise self._write_error
                 if self._flushing is not None:
                     flushing, self._flushing = self._flushing, None
                     await flushing
@@ -297,12 +300,19 @@ class SSEStreamHandler(LCSSEHandler):
         if self._closed or run.done or now - self._last_frames < self.lcsse.coalesce_interval:
             self._wake_self()
             return
-        data = run.frames_after(self._cursor)  # we are current: no ReplayGap here
+        try:
+            self.write(run.frames_after(self._cursor))  # we are current: no ReplayGap here
+            flushing = self.flush()
+        except Exception as exc:
+            # Not in the chain's step: _follow raises it where the handler can end the
+            # stream (what reached the socket is unknown, so no frame is sent again).
+            self._write_error = exc
+            self._wake_self()
+            return
         self._cursor = run.last_id
-        self.write(data)
-        flushing = self.flush()
         self._last_frames = self._last_write = now
-        if flushing.done() and flushing.exception() is None:
+        self._keepalive_due = False  # this frame is the sign of life
+        if flushing.done() and not flushing.cancelled() and flushing.exception() is None:
             self._listen(run)  # stay parked for the next frame
         else:
             self._flushing = flushing  # the socket is behind (or gone): _follow waits

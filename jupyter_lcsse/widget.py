@@ -206,6 +206,8 @@ class StreamWidget(anywidget.AnyWidget):
         if _running_loop() is None:
             raise RuntimeError("StreamWidget.ask() needs a running event loop (a kernel)")
         self.stop()
+        if self._pump is not None:
+            self._pump.cancel()  # the old run's frames and end state must not follow
         value = self.input
         assert self._runnable is not None
         run = Run(

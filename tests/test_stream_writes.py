@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from jupyter_lcsse import handlers
 from jupyter_lcsse.sse import SSEDecoder
 from tests.conftest import SSEFetch
+from tests.support.chains import PROBE
 
 TOKENS = [f"t{i} " for i in range(300)]
 
@@ -115,3 +117,37 @@ async def test_stream_when_reader_pauses_until_socket_is_full_then_text_exact_an
     )
     assert text == "".join(tokens)
     assert any(pending)  # the socket really was behind: some writes had to wait
+
+
+@pytest.mark.parametrize(
+    "lcsse_config", [{"coalesce_interval": 0.0, "keepalive_interval": 0.0}], indirect=True
+)
+async def test_stream_when_direct_write_fails_then_stream_ends_and_run_is_cancelled(
+    sse_fetch: SSEFetch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failed: list[bool] = []
+    original = handlers.SSEStreamHandler.flush
+
+    def flush(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not failed and sys._getframe(1).f_code.co_name == "_on_run_change":
+            failed.append(True)
+            raise RuntimeError("a write that fails inside the chain's step")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(handlers.SSEStreamHandler, "flush", flush)
+    body = {"input": {"name": "direct-write", "count": 100, "interval": 0.01}}
+    # It once left the handler parked with nobody to wake it: with keep-alives off,
+    # the stream hung for ever while the chain ran on. Now the handler ends the response
+    # (Tornado logs the error), and a POST stream's run ends with it.
+    response = await asyncio.wait_for(
+        sse_fetch("lcsse", "api", "chains", "slow", "stream", body=body), 20
+    )
+    assert failed
+    assert not response.of_type("end")  # cut short, and it says so by the missing end
+    texts = [e.data for e in response.of_type("message")]
+    assert texts == [f"tick {i}\n" for i in range(len(texts))]  # no frame twice
+    for _ in range(100):
+        if "direct-write" in PROBE.cancelled:
+            break
+        await asyncio.sleep(0.05)
+    assert "direct-write" in PROBE.cancelled

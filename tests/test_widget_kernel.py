@@ -132,3 +132,28 @@ async def test_kernel_widget_when_used_outside_ipython_then_prints_nothing(
     await widget.wait(timeout=5)
     await asyncio.sleep(0.01)  # the display refresh runs on the next loop turn
     assert capsys.readouterr().out == ""
+
+
+async def test_kernel_widget_when_asked_again_mid_stream_then_only_new_run_ends_it() -> None:
+    def echo_input() -> RunnableGenerator:
+        async def gen(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
+            async for value in inputs:
+                for i in range(20):
+                    yield f"{value}{i} "
+                    await asyncio.sleep(0.01)
+
+        return RunnableGenerator(gen)
+
+    widget = StreamWidget(echo_input(), "a", autostart=False)
+    sent = _recording(widget)
+    widget.ask()
+    await asyncio.sleep(0.12)  # the first run has sent a batch or two
+    widget.ask("b")
+    first_run_messages = len(sent)
+    # The old run's pump once went on: it set text "a0 a1 ..." and status "cancelled"
+    # after the new run started, so wait() returned the old text at once.
+    text = await widget.wait(timeout=10)
+    assert text == "".join(f"b{i} " for i in range(20))
+    assert widget.status == "complete"
+    later = "".join(m["frames"] for m in sent[first_run_messages:] if m["type"] == "frames")
+    assert "a" not in "".join(e.data for e in parse(later) if e.event == "message")
