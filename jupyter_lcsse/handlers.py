@@ -249,7 +249,7 @@ class SSEStreamHandler(LCSSEHandler):
                 if run.done and self._cursor >= run.last_id:
                     return
                 if run.last_id == self._cursor and not self._keepalive_due:
-                    await self._park(run)
+                    await self._wait(run)
                     if self._write_error is not None:
                         raise self._write_error
                 if self._flushing is not None:
@@ -257,7 +257,7 @@ class SSEStreamHandler(LCSSEHandler):
                     await flushing
                 hold = self._last_frames + self.lcsse.coalesce_interval - loop.time()
                 if hold > 0 and not run.done and not self._closed:
-                    await self._nap(run, hold)
+                    await self._wait(run, nap=hold)
         finally:
             self._parked = self._napping = False
             self._waiter = None
@@ -265,15 +265,22 @@ class SSEStreamHandler(LCSSEHandler):
                 self._timer.cancel()
                 self._timer = None
 
-    async def _park(self, run: Run) -> None:
-        """Wait until ``_on_run_change`` (or the keep-alive, or a close) wakes us."""
-        self._waiter = asyncio.get_running_loop().create_future()
-        self._parked = True
+    async def _wait(self, run: Run, nap: float | None = None) -> None:
+        """Park until ``_on_run_change`` wakes us, or (``nap``) hold frames that long.
+
+        Either way the keep-alive, a client leaving and the run's end wake us early.
+        """
+        loop = asyncio.get_running_loop()
+        self._waiter = loop.create_future()
+        handle = None if nap is None else loop.call_later(nap, self._wake_self)
+        self._parked, self._napping = nap is None, nap is not None
         self._listen(run)
         try:
             await self._waiter
         finally:
-            self._parked = False
+            self._parked = self._napping = False
+            if handle is not None:
+                handle.cancel()
 
     def _listen(self, run: Run) -> None:
         if not self._listening:  # a wake by keep-alive leaves the old registration
@@ -317,18 +324,6 @@ class SSEStreamHandler(LCSSEHandler):
         else:
             self._flushing = flushing  # the socket is behind (or gone): _follow waits
             self._wake_self()
-
-    async def _nap(self, run: Run, seconds: float) -> None:
-        """Sleep, but wake at once when the run ends or the client leaves."""
-        self._waiter = asyncio.get_running_loop().create_future()
-        handle = asyncio.get_running_loop().call_later(seconds, self._wake_self)
-        self._napping = True
-        self._listen(run)
-        try:
-            await self._waiter
-        finally:
-            self._napping = False
-            handle.cancel()
 
     def _keepalive_tick(self, interval: float) -> None:
         loop = asyncio.get_running_loop()
