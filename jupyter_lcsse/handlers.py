@@ -165,6 +165,7 @@ class SSEStreamHandler(LCSSEHandler):
     _last_frames = float("-inf")  # loop time of the last write that carried frames
     _flushing: asyncio.Future[None] | None = None  # a flush the socket has not taken yet
     _write_error: Exception | None = None  # a direct write that failed, for _follow to raise
+    _coalesce = 0.0  # LCSSEApp.coalesce_interval, read once per stream (per-token path)
     _keepalive_due = False
     _timer: asyncio.TimerHandle | None = None
     _last_write = 0.0
@@ -224,6 +225,7 @@ class SSEStreamHandler(LCSSEHandler):
         loop = asyncio.get_running_loop()
         interval = self.lcsse.keepalive_interval
         self._cursor = cursor
+        self._coalesce = self.lcsse.coalesce_interval
         self._last_write = loop.time()
         if interval:
             self._timer = loop.call_later(interval, self._keepalive_tick, interval)
@@ -255,7 +257,7 @@ class SSEStreamHandler(LCSSEHandler):
                 if self._flushing is not None:
                     flushing, self._flushing = self._flushing, None
                     await flushing
-                hold = self._last_frames + self.lcsse.coalesce_interval - loop.time()
+                hold = self._last_frames + self._coalesce - loop.time()
                 if hold > 0 and not run.done and not self._closed:
                     await self._wait(run, nap=hold)
         finally:
@@ -304,7 +306,7 @@ class SSEStreamHandler(LCSSEHandler):
             return  # _follow is busy (or gone); it reads the log itself
         loop = asyncio.get_running_loop()
         now = loop.time()
-        if self._closed or run.done or now - self._last_frames < self.lcsse.coalesce_interval:
+        if self._closed or run.done or now - self._last_frames < self._coalesce:
             self._wake_self()
             return
         try:
