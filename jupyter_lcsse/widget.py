@@ -321,7 +321,7 @@ class StreamWidget(anywidget.AnyWidget):
             if delay > 0:
                 await asyncio.sleep(delay)
             if not run.done and run.last_id == cursor:
-                await asyncio.wait((run.changed(),))  # nothing new: sleep until there is
+                await run.changed()  # nothing new: sleep until there is
                 continue
             frames = run.frames_after(cursor)
             cursor = run.last_id
