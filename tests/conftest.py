@@ -15,7 +15,7 @@ import pytest
 from tornado.simple_httpclient import HTTPStreamClosedError
 from traitlets.config import Config
 
-from jupyter_lcsse import handlers
+from jupyter_lcsse import stream_writer as handlers
 from jupyter_lcsse.client import LCSSEClient
 from jupyter_lcsse.sse import ServerSentEvent, SSEDecoder
 from tests.support.chains import PROBE, TEST_CHAINS

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_lcsse import handlers
+from jupyter_lcsse import stream_writer as handlers
 from jupyter_lcsse.sse import SSEDecoder
 from tests.conftest import SSEFetch
 from tests.support.chains import PROBE
