@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -107,3 +109,59 @@ def test_line_magic_when_no_server_then_clear_error(
 def test_line_magic_when_help_then_usage(ip: Any, capsys: pytest.CaptureFixture[str]) -> None:
     ip.run_line_magic("lcsse", "--help")
     assert "%%lcsse [--chain NAME | --kernel VAR] [--markdown]" in capsys.readouterr().out
+
+
+# -- the kernel side does not import the server (issue 10) ------------------------------
+
+_CHECK = """
+import sys
+{setup}
+loaded = sorted(m for m in sys.modules if m == "jupyter_server.serverapp"
+                or m.startswith("jupyter_server.extension"))
+print(",".join(loaded))
+"""
+
+_LOAD_EXT = """
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+shell.run_line_magic("load_ext", "jupyter_lcsse")
+assert "lcsse" in shell.magics_manager.magics["cell"]
+"""
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        "import jupyter_lcsse",
+        "from jupyter_lcsse import StreamWidget, load_ipython_extension",
+        _LOAD_EXT,
+    ],
+    ids=["import", "widget", "load_ext"],
+)
+def test_kernel_import_when_package_loaded_then_server_app_not_imported(setup: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _CHECK.format(setup=setup)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.strip() == "", f"imported in the kernel: {result.stdout}"
+
+
+def test_lazy_app_when_asked_then_same_class_and_extension_point() -> None:
+    import jupyter_lcsse
+    from jupyter_lcsse.app import LCSSEApp
+
+    assert jupyter_lcsse.LCSSEApp is LCSSEApp
+    assert jupyter_lcsse._jupyter_server_extension_points() == [
+        {"module": "jupyter_lcsse", "app": LCSSEApp}
+    ]
+    assert "LCSSEApp" in dir(jupyter_lcsse)
+
+
+def test_lazy_attribute_when_unknown_then_attribute_error() -> None:
+    import jupyter_lcsse
+
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        jupyter_lcsse.nope  # noqa: B018
