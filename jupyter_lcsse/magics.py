@@ -2,15 +2,17 @@
 
 ```
 %load_ext jupyter_lcsse
-%%lcsse [--chain NAME | --kernel VAR] [--markdown]
+%%lcsse [--chain NAME | --kernel VAR] [--raw]
 What is SSE?
 ```
 
 The cell body is the question, or the whole input when it parses as a JSON object.
 ``--chain`` names a server chain (default ``default``); ``--kernel VAR`` streams the
-Runnable in the notebook variable ``VAR``, in the kernel. ``%lcsse chains`` lists the
-server's chains. Every mistake a user can make gives one clear line, not a traceback
-(``UsageError``).
+Runnable in the notebook variable ``VAR``, in the kernel. The answer renders as
+markdown (what users of Jupyter AI tools expect); ``--raw`` shows the plain text.
+``--markdown`` is still accepted, as a no-op, so notebooks written when plain text was
+the default keep working. ``%lcsse chains`` lists the server's chains. Every mistake a
+user can make gives one clear line, not a traceback (``UsageError``).
 """
 
 from __future__ import annotations
@@ -30,10 +32,13 @@ from .discovery import ServerNotFound, find_server
 from .widget import StreamWidget
 
 USAGE = """\
-%%lcsse [--chain NAME | --kernel VAR] [--markdown]   (cell: the body is the question)
-%lcsse [--chain NAME | --kernel VAR] [--markdown] QUESTION
-%lcsse chains                                        (list the server's chains)
-%lcsse --help"""
+%%lcsse [--chain NAME | --kernel VAR] [--raw]   (cell: the body is the question)
+%lcsse [--chain NAME | --kernel VAR] [--raw] QUESTION
+%lcsse chains                                   (list the server's chains)
+%lcsse --help
+
+The answer renders as markdown; --raw shows plain text. --markdown (the default)
+is accepted for older notebooks."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,7 +51,9 @@ def _parser() -> _Parser:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--chain", default=None)
     source.add_argument("--kernel", default=None, metavar="VAR")
-    parser.add_argument("--markdown", action="store_true")
+    rendering = parser.add_mutually_exclusive_group()
+    rendering.add_argument("--raw", action="store_true")
+    rendering.add_argument("--markdown", action="store_true")  # the default; kept for old cells
     parser.add_argument("--help", "-h", action="store_true")
     parser.add_argument("words", nargs="*")
     return parser
@@ -117,7 +124,7 @@ class LCSSEMagics(Magics):
         else:
             chain = args.chain or "default"
             self._check_server_chain(chain)
-        widget = StreamWidget(chain=chain, input=value, markdown=args.markdown)
+        widget = StreamWidget(chain=chain, input=value, markdown=not args.raw)
         display(widget)
         return None
 

@@ -44,6 +44,18 @@ def test_cell_magic_when_question_then_server_widget_with_question(
     )
 
 
+@pytest.mark.parametrize(
+    ("line", "markdown"),
+    [("", True), ("--raw", False), ("--markdown", True), ("--chain x --raw", False)],
+)
+def test_cell_magic_when_flags_then_markdown_by_default_and_raw_plain(
+    ip: Any, shown: list[Any], line: str, markdown: bool
+) -> None:
+    # Rendered markdown is what users expect; --markdown stays accepted for old notebooks.
+    ip.run_cell_magic("lcsse", line, "q")
+    assert shown[0].markdown is markdown
+
+
 def test_cell_magic_when_body_is_json_object_then_it_is_the_input(
     ip: Any, shown: list[Any]
 ) -> None:
@@ -68,6 +80,7 @@ def test_cell_magic_when_kernel_var_then_kernel_widget(ip: Any, shown: list[Any]
         ("--chain a --kernel b", "q", "not allowed with argument"),
         ("--bogus", "q", "unrecognized arguments: --bogus"),
         ('"unbalanced', "q", "No closing quotation"),
+        ("--raw --markdown", "q", "argument --markdown: not allowed with argument --raw"),
     ],
 )
 def test_cell_magic_when_mistake_then_one_clear_usage_error(
@@ -108,7 +121,9 @@ def test_line_magic_when_no_server_then_clear_error(
 
 def test_line_magic_when_help_then_usage(ip: Any, capsys: pytest.CaptureFixture[str]) -> None:
     ip.run_line_magic("lcsse", "--help")
-    assert "%%lcsse [--chain NAME | --kernel VAR] [--markdown]" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "%%lcsse [--chain NAME | --kernel VAR] [--raw]" in out
+    assert "--markdown" in out  # still documented: accepted, and the default
 
 
 # -- the kernel side does not import the server (issue 10) ------------------------------
