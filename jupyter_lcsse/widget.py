@@ -23,10 +23,12 @@ notebook shows it without a kernel or a widget manager.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import pathlib
 import uuid
+import weakref
 from typing import Any
 
 import anywidget
@@ -36,7 +38,7 @@ from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, Int, Unicode
 
 from .discovery import ServerInfo, ServerNotFound, find_server
-from .runs import Run
+from .runs import ReplayGap, Run, safe_error_message
 from .sse import SSEDecoder
 
 __all__ = ["StreamWidget"]
@@ -65,6 +67,48 @@ def _input_key(value: Any) -> str:
     return ""
 
 
+# Widgets by the notebook cell that made them (JupyterLab and nbclient send the cell's id
+# in the execute request's metadata): running the cell again cancels their runs, which
+# would otherwise go on streaming, and paying for tokens, into outputs nobody sees.
+_BY_CELL: dict[str, weakref.WeakSet[StreamWidget]] = {}
+_HOOKED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _cell_id(shell: Any) -> str | None:
+    kernel = getattr(shell, "kernel", None)
+    if kernel is None or not hasattr(kernel, "get_parent"):
+        return None
+    try:
+        parent = kernel.get_parent("shell") or {}
+    except Exception:  # an older or unusual kernel: no cell ids, no re-run cleanup
+        return None
+    cell_id = (parent.get("metadata") or {}).get("cellId")
+    return str(cell_id) if cell_id else None
+
+
+def _cancel_cell(info: Any) -> None:
+    """IPython's ``pre_run_cell``: a cell runs again, so its old widgets' runs stop."""
+    cell_id = getattr(info, "cell_id", None)
+    for widget in list(_BY_CELL.pop(str(cell_id), ())) if cell_id else ():
+        try:
+            widget._cancel_for_rerun()
+        except Exception:  # never break the user's cell for a cleanup
+            _log.warning("lcsse: could not stop a widget of a re-run cell", exc_info=True)
+
+
+def _register_in_cell(widget: StreamWidget) -> None:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    cell_id = _cell_id(shell) if shell is not None else None
+    if cell_id is None:
+        return
+    if shell not in _HOOKED:
+        shell.events.register("pre_run_cell", _cancel_cell)
+        _HOOKED.add(shell)
+    _BY_CELL.setdefault(cell_id, weakref.WeakSet()).add(widget)
+
+
 class StreamWidget(anywidget.AnyWidget):
     """Streams a chain's answer token by token, with a wire view of the SSE frames."""
 
@@ -79,7 +123,11 @@ class StreamWidget(anywidget.AnyWidget):
         sync=True
     )
     input_key = Unicode("", help="The input field the prompt box edits ('' = JSON).").tag(sync=True)
-    markdown = Bool(False, help="Render the text as (sanitized) markdown.").tag(sync=True)
+    markdown = Bool(
+        True,
+        help="Render the text as markdown (built as DOM from text, never as HTML); "
+        "False shows plain text.",
+    ).tag(sync=True)
     autostart = Bool(True, help="Start streaming as soon as the widget is shown.").tag(sync=True)
     status = Unicode("idle", help="idle, starting, streaming, complete, error, cancelled").tag(
         sync=True
@@ -93,6 +141,11 @@ class StreamWidget(anywidget.AnyWidget):
     elapsed_ms = Float(None, allow_none=True).tag(sync=True)
     reconnects = Int(0).tag(sync=True)
     batch_interval = Float(0.05, help="Seconds between frame batches (kernel transport).")
+    _store_key = Unicode(
+        "",
+        help="Names this model's store in each page: anywidget hands initialize() and each "
+        "render() different proxies of one model, so the views find the store by this key.",
+    ).tag(sync=True)
 
     def __init__(
         self,
@@ -100,7 +153,7 @@ class StreamWidget(anywidget.AnyWidget):
         input: Any = None,
         *,
         autostart: bool = True,
-        markdown: bool = False,
+        markdown: bool = True,
         **kwargs: Any,
     ) -> None:
         if isinstance(chain, Runnable):
@@ -121,16 +174,19 @@ class StreamWidget(anywidget.AnyWidget):
             input_key=_input_key(input),
             autostart=autostart,
             markdown=markdown,
+            _store_key=uuid.uuid4().hex,
             **kwargs,
         )
         self._display_id = uuid.uuid4().hex
         self._run: Run | None = None
         self._pump: asyncio.Task[None] | None = None
+        self._sent_id = 0  # the last event id of the current run sent to the browser
         self._done = asyncio.Event()
         self.comm_messages = 0  # frame messages sent to the browser (for measurements)
         self.on_msg(self._on_frontend_msg)
         self.observe(self._on_status, names="status")
         self._server: ServerInfo | None = None
+        _register_in_cell(self)
         if autostart and transport == "kernel" and _running_loop() is not None:
             self.ask()
         elif autostart and transport == "server":
@@ -192,16 +248,49 @@ class StreamWidget(anywidget.AnyWidget):
             self.ask(content.get("input"))
         elif kind == "stop" and self.transport == "kernel":
             self.stop()
-        elif kind == "replay" and self._run is not None:
-            # A view rendered after the run started: give it every frame so far.
-            self.send({"type": "replay", "frames": self._run.frames_after(0)})
+        elif kind == "replay":
+            self._replay(content)
+
+    def _replay(self, content: dict[str, Any]) -> None:
+        """Frames a page missed (it was opened after the run started): only those.
+
+        Only up to what the pump has sent, so the page's next live batch starts exactly
+        where the replay ends (``after`` of that batch is ``last`` of this one).
+        """
+        run = self._run
+        if run is None or content.get("run_id", run.id) != run.id:
+            return
+        try:
+            after = max(0, int(content.get("after", 0)))
+        except (TypeError, ValueError):
+            after = 0
+        last = self._sent_id
+        if after >= last:
+            frames = ""
+        else:
+            try:
+                frames = run.frames_after(after)
+            except ReplayGap as exc:
+                _log.warning("lcsse: %s", exc)
+                return
+            if run.last_id > last:  # the pump has not sent these yet: it will
+                frames = frames[: len(frames) - len(run.frames_after(last))]
+        self.send(
+            {"type": "replay", "run_id": run.id, "after": after, "last": last, "frames": frames}
+        )
 
     def ask(self, input: Any = None) -> None:
-        """Start a new run (kernel transport here; server transport in the browser)."""
+        """Start a new run with ``input`` (or the current input), stopping the current one.
+
+        Kernel transport: the run is a task in this kernel. Server transport: the kernel
+        starts it on its server, so there is one run per ask, with this input, however
+        many views show the widget; only a kernel that cannot reach its server asks the
+        browser to start it (one run per open page).
+        """
         if input is not None:
             self.input = input
         if self.transport == "server":
-            self.send({"type": "ask"})
+            self._ask_on_server()
             return
         if _running_loop() is None:
             raise RuntimeError("StreamWidget.ask() needs a running event loop (a kernel)")
@@ -221,19 +310,96 @@ class StreamWidget(anywidget.AnyWidget):
             on_finish=lambda run: None,
         )
         self._run = run
+        self._sent_id = 0
         with self.hold_sync():
             self.status, self.error, self.text, self.chunks = "starting", "", "", 0
             self.ttft_ms = self.elapsed_ms = None
             self.run_id = run.id
         run.start()
         self._pump = asyncio.get_running_loop().create_task(self._send_frames(run))
+        self._pump.add_done_callback(self._on_pump_done)
+
+    def _ask_on_server(self) -> None:
+        if self.run_id and self.status not in _TERMINAL:
+            self.stop()
+        with self.hold_sync():
+            self.run_id = self.events_url = self.error = self.text = ""
+            self.chunks, self.reconnects = 0, 0
+            self.ttft_ms = self.elapsed_ms = None
+            self.status = "starting"
+        self._start_on_server()
+        if not self.run_id and self.status not in _TERMINAL:
+            # The kernel cannot reach its server, but the page may: one run per page.
+            self.send({"type": "ask", "input": self.input})
 
     def stop(self) -> None:
-        """Cancel the current run; its stream ends with reason ``cancelled``."""
-        if self.transport == "server":
-            self.send({"type": "stop"})
-        elif self._run is not None:
-            self._run.cancel()
+        """Cancel the current run; its stream ends with reason ``cancelled``.
+
+        Server transport: the kernel cancels it on its server when it knows both (so it
+        works with no page open); otherwise the page that reads the run cancels it.
+        """
+        if self.transport == "kernel":
+            if self._run is not None:
+                self._run.cancel()
+            return
+        if self.status in _TERMINAL:
+            return
+        if self._server is not None and self.run_id:
+            try:
+                self._server_request("DELETE", f"lcsse/api/runs/{self.run_id}")
+                return
+            except httpx.HTTPError as exc:
+                _log.warning("lcsse: could not cancel run %s from the kernel: %s", self.run_id, exc)
+        self.send({"type": "stop"})
+
+    def _server_request(self, method: str, path: str) -> httpx.Response:
+        assert self._server is not None
+        token = self._server.token
+        headers = {"Authorization": f"token {token}"} if token else {}
+        return httpx.request(method, self._server.url + path, headers=headers, timeout=10)
+
+    def close(self) -> None:
+        """Close the widget and stop what it costs: its kernel-transport run is cancelled.
+
+        (A server-transport run loses its readers when the views go, and the server's
+        orphan timeout cancels it.)
+        """
+        self._cancel_kernel_run()
+        super().close()
+
+    def _cancel_kernel_run(self) -> None:
+        # close() also runs from __del__: after the loop closed, or of a widget whose
+        # __init__ raised before it had a run.
+        run: Run | None = getattr(self, "_run", None)
+        if run is not None and not run.done:
+            with contextlib.suppress(RuntimeError):
+                run.cancel()
+
+    def _cancel_for_rerun(self) -> None:
+        """The cell that made this widget runs again: its run must not go on paying."""
+        if self.transport == "kernel":
+            self._cancel_kernel_run()
+        elif self.run_id and self.status not in _TERMINAL:
+            self.stop()
+
+    def _on_pump_done(self, task: asyncio.Task[None]) -> None:
+        """A pump that failed must not leave the run going and ``wait()`` hanging."""
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        assert exc is not None
+        _log.error("lcsse: the widget's frame pump failed", exc_info=exc)
+        if self._pump is not task:
+            return
+        self._cancel_kernel_run()
+        message = f"the widget stopped relaying the stream: {safe_error_message(exc)}"
+        try:
+            with self.hold_sync():
+                self.error = message
+                self.status = "error"
+        except Exception:  # the comm itself is what failed: the kernel side must still end
+            _log.debug("could not send the error state", exc_info=True)
+            self._done.set()
 
     def _start_on_server(self) -> None:
         """Start the run from the kernel when it can find its server.
@@ -324,7 +490,7 @@ class StreamWidget(anywidget.AnyWidget):
                 await run.changed()  # nothing new: sleep until there is
                 continue
             frames = run.frames_after(cursor)
-            cursor = run.last_id
+            after, cursor = cursor, run.last_id
             if frames:
                 for event in decoder.feed(frames):
                     if event.event == "message":
@@ -332,7 +498,18 @@ class StreamWidget(anywidget.AnyWidget):
                     elif event.event == "error":
                         self.error = str(json.loads(event.data).get("message", ""))
                 self.comm_messages += 1
-                self.send({"type": "frames", "frames": frames})
+                # Event ids after..last: a page applies each batch once, in order, and
+                # knows when it missed some (it was opened later) and must ask for them.
+                self.send(
+                    {
+                        "type": "frames",
+                        "run_id": run.id,
+                        "after": after,
+                        "last": cursor,
+                        "frames": frames,
+                    }
+                )
+                self._sent_id = cursor
                 next_send = loop.time() + self.batch_interval
                 if self.status == "starting":
                     self.status = "streaming"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -157,3 +158,95 @@ async def test_kernel_widget_when_asked_again_mid_stream_then_only_new_run_ends_
     assert widget.status == "complete"
     later = "".join(m["frames"] for m in sent[first_run_messages:] if m["type"] == "frames")
     assert "a" not in "".join(e.data for e in parse(later) if e.event == "message")
+
+
+async def test_kernel_widget_when_batches_sent_then_each_names_its_event_ids() -> None:
+    widget = StreamWidget(_tokens(300, 0.001), "go", autostart=False)
+    sent = _recording(widget)
+    widget.ask()
+    await widget.wait(timeout=30)
+    batches = [m for m in sent if m["type"] == "frames"]
+    # A page applies batch after..last once and in order: they must tile 1..n exactly.
+    assert batches[0]["after"] == 0
+    for previous, batch in itertools.pairwise(batches):
+        assert batch["after"] == previous["last"]
+    assert {b["run_id"] for b in batches} == {widget.run_id}
+    for batch in batches:
+        ids = [int(e.id) for e in parse(batch["frames"])]
+        assert ids == list(range(batch["after"] + 1, batch["last"] + 1))
+
+
+async def test_kernel_widget_when_late_page_asks_replay_then_only_missing_frames_up_to_sent() -> (
+    None
+):
+    widget = StreamWidget(_tokens(200, 0.002), "go", autostart=False)
+    sent: list[dict[str, Any]] = []
+    three = asyncio.Event()
+
+    def record(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if len([m for m in sent if m["type"] == "frames"]) == 3:
+            three.set()
+
+    widget.send = record  # type: ignore[method-assign]
+    widget.ask()
+    await asyncio.wait_for(three.wait(), 10)
+    batches = [m for m in sent if m["type"] == "frames"]
+    have = batches[0]["last"]  # the page saw the first batch only
+    widget._on_frontend_msg(widget, {"type": "replay", "run_id": widget.run_id, "after": have}, [])
+    replay = sent[-1]
+    assert replay["type"] == "replay"
+    # Exactly what the pump sent after `have`: the next live batch continues from it.
+    assert replay["after"] == have and replay["last"] == batches[-1]["last"]
+    ids = [int(e.id) for e in parse(replay["frames"])]
+    assert ids == list(range(have + 1, replay["last"] + 1))
+    await widget.wait(timeout=30)
+    later = [m for m in sent[sent.index(replay) :] if m["type"] == "frames"]
+    assert later[0]["after"] == replay["last"]
+
+
+async def test_kernel_widget_when_pump_fails_then_error_state_and_wait_returns() -> None:
+    widget = StreamWidget(_tokens(10_000, 0.005), "go", autostart=False)
+
+    def broken_send(message: dict[str, Any]) -> None:
+        if message.get("type") == "frames":
+            raise ConnectionError("comm gone")
+
+    widget.send = broken_send  # type: ignore[method-assign]
+    widget.ask()
+    run = widget._run
+    assert run is not None
+    # Once, wait() hung for good here and the chain went on.
+    await widget.wait(timeout=5)
+    assert widget.status == "error"
+    assert "stopped relaying the stream" in widget.error and "comm gone" in widget.error
+    await asyncio.wait_for(run.wait(), 5)
+    assert run.status == "cancelled"
+
+
+async def test_kernel_widget_when_closed_then_its_run_is_cancelled() -> None:
+    widget = StreamWidget(_tokens(10_000, 0.01), "go", autostart=False)
+    _recording(widget)
+    widget.ask()
+    await asyncio.sleep(0.1)
+    run = widget._run
+    assert run is not None and not run.done
+    widget.close()
+    await asyncio.wait_for(run.wait(), 5)  # once it streamed on for 100 s
+    assert run.status == "cancelled"
+    await widget.wait(timeout=5)
+    assert widget.status == "cancelled"
+
+
+def test_widget_when_created_then_markdown_is_the_default() -> None:
+    assert StreamWidget("default", {"question": "q"}, autostart=False).markdown is True
+    assert StreamWidget("default", {"question": "q"}, autostart=False, markdown=False).markdown is (
+        False
+    )
+
+
+def test_widgets_when_created_then_each_has_its_own_store_key() -> None:
+    a = StreamWidget("default", autostart=False)
+    b = StreamWidget("default", autostart=False)
+    assert a._store_key and b._store_key and a._store_key != b._store_key
+    assert "_store_key" in a.get_state()  # synced: the page finds the model's store by it

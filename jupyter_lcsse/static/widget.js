@@ -1,12 +1,30 @@
-// jupyter-lcsse StreamWidget view: one SSE parser, two transports, one view.
+// jupyter-lcsse StreamWidget view: one SSE parser, two transports, one store per model.
 //
-// - server transport: POST lcsse/api/runs (X-XSRFToken from the _xsrf cookie), then read
-//   the run's event stream with fetch and the parser below. Why fetch and not
-//   EventSource: the wire panel shows the raw frames, which EventSource hides, and both
-//   transports then go through one parser. Reconnection is EventSource's own algorithm:
-//   wait `retry` ms, send Last-Event-ID, stop on 204 or on the `end` event.
+// - server transport: the kernel starts runs itself when it can find its server (so one
+//   `w.ask(new_input)` is one run, with that input, however many views show it); the
+//   browser reads the run's event stream with fetch and the parser below, reconnecting
+//   as EventSource does (wait `retry` ms, send Last-Event-ID, stop on 204 or `end`).
+//   Why fetch and not EventSource: the wire panel shows the raw frames, which
+//   EventSource hides, and both transports then go through one parser. Every request
+//   carries `X-XSRFToken` from the `_xsrf` cookie, GETs included: JupyterHub's
+//   single-user servers treat a cookie-authenticated request without it as anonymous
+//   (403). A native EventSource cannot set headers; it needs `?_xsrf=` in its URL.
 // - kernel transport: the kernel sends batches of the same SSE text as comm messages
-//   ({type: "frames", frames}); they go through the same parser.
+//   ({type: "frames", run_id, after, last, frames}); they go through the same parser.
+//
+// One `RunStore` per model and page, made in anywidget's `initialize` (once per model,
+// before any view): it receives every batch from the model's creation on, keeps the
+// text, the frames and the status, and every view renders from it. A re-rendered view
+// (the saved output refreshed at the end of a stream, `display(w)` again) therefore asks
+// the kernel for nothing, and shows live tokens while the kernel runs other cells: a
+// comm message from the browser would wait on the kernel's shell channel until they
+// finish. Batches are applied by event id (`after`..`last`): a repeat is dropped, and
+// only a page that missed the start of a run (opened later) asks for a replay, of what
+// it lacks.
+//
+// Status line: "first token" is what this page measured (from the start it saw to the
+// first token it showed) and never changes once shown; only a page that did not see
+// the start shows the run's own figure, from the end event or the trait.
 //
 // Model output is never parsed as HTML: plain text is set with textContent, and the
 // markdown renderer builds DOM nodes from text (no innerHTML), so `<script>` or
@@ -160,6 +178,59 @@ function appendInline(parent, text) {
   if (last < text.length) parent.append(document.createTextNode(text.slice(last)));
 }
 
+/** A GFM table row's cells: outer pipes dropped, `\|` kept as a literal pipe. */
+function tableCells(line) {
+  let row = line.trim();
+  if (row.startsWith("|")) row = row.slice(1);
+  if (row.endsWith("|") && !row.endsWith("\\|")) row = row.slice(0, -1);
+  const cells = [];
+  let cell = "";
+  for (let i = 0; i < row.length; i += 1) {
+    if (row[i] === "\\" && row[i + 1] === "|") {
+      cell += "|";
+      i += 1;
+    } else if (row[i] === "|") {
+      cells.push(cell.trim());
+      cell = "";
+    } else {
+      cell += row[i];
+    }
+  }
+  cells.push(cell.trim());
+  return cells;
+}
+
+const DELIMITER_CELL = /^:?-+:?$/;
+
+/** The column alignments when `line` is a GFM delimiter row for `columns` columns. */
+function tableDelimiter(line, columns) {
+  if (!line || !line.includes("-") || !line.includes("|")) return null;
+  const cells = tableCells(line);
+  if (cells.length !== columns || !cells.every((c) => DELIMITER_CELL.test(c))) return null;
+  return cells.map((c) => (c.startsWith(":") && c.endsWith(":") ? "center" : c.endsWith(":") ? "right" : c.startsWith(":") ? "left" : ""));
+}
+
+function appendTable(container, header, align, rows) {
+  const table = document.createElement("table");
+  const head = document.createElement("thead");
+  const body = document.createElement("tbody");
+  const row = (cells, tag) => {
+    const tr = document.createElement("tr");
+    align.forEach((a, i) => {
+      const cell = document.createElement(tag);
+      if (a) cell.style.textAlign = a;
+      appendInline(cell, cells[i] ?? "");
+      tr.append(cell);
+    });
+    return tr;
+  };
+  head.append(row(header, "th"));
+  for (const cells of rows) body.append(row(cells, "td"));
+  table.append(head);
+  if (rows.length) table.append(body);
+  container.append(table);
+}
+
 /** Markdown to DOM nodes, built from text only: nothing in `source` becomes HTML. */
 export function renderMarkdown(source, container) {
   container.replaceChildren();
@@ -190,6 +261,18 @@ export function renderMarkdown(source, container) {
       container.append(pre);
       continue;
     }
+    const align = line.includes("|") ? tableDelimiter(lines[i + 1], tableCells(line).length) : null;
+    if (align) {
+      flush();
+      const rows = [];
+      i += 2;
+      while (i < lines.length && lines[i].includes("|") && lines[i].trim() !== "") {
+        rows.push(tableCells(lines[i]));
+        i += 1;
+      }
+      appendTable(container, tableCells(line), align, rows);
+      continue;
+    }
     const heading = line.match(/^(#{1,6})\s+(.*)$/);
     const bullet = line.match(/^\s*([-*]|\d+\.)\s+(.*)$/);
     if (heading) {
@@ -197,6 +280,9 @@ export function renderMarkdown(source, container) {
       const h = document.createElement(`h${Math.min(heading[1].length + 2, 6)}`);
       appendInline(h, heading[2]);
       container.append(h);
+    } else if (/^\s*(-{3,}|\*{3,}|_{3,})\s*$/.test(line)) {
+      flush();
+      container.append(document.createElement("hr"));
     } else if (bullet) {
       flush();
       const ordered = /\d/.test(bullet[1]);
@@ -211,11 +297,6 @@ export function renderMarkdown(source, container) {
       list.append(li);
     } else if (line.trim() === "") {
       flush();
-    } else if (/^\|.*\|$/.test(line.trim())) {
-      flush();
-      const pre = document.createElement("pre");
-      pre.textContent = line;
-      container.append(pre);
     } else {
       paragraph.push(line);
     }
@@ -226,7 +307,7 @@ export function renderMarkdown(source, container) {
 
 // ------------------------------------------------------------------- server side --
 
-function baseUrl(el) {
+export function baseUrl(el) {
   const config = document.getElementById("jupyter-config-data");
   if (config) {
     try {
@@ -236,15 +317,23 @@ function baseUrl(el) {
       /* fall through */
     }
   }
-  const attr = el.closest("[data-base-url]")?.getAttribute("data-base-url")
+  const attr = el?.closest?.("[data-base-url]")?.getAttribute("data-base-url")
     ?? document.body?.getAttribute("data-base-url");
   if (attr) return attr.endsWith("/") ? attr : `${attr}/`;
   return "/";
 }
 
-function xsrfToken() {
-  const cookie = document.cookie.split("; ").find((c) => c.startsWith("_xsrf="));
+/** Jupyter's XSRF token: the `_xsrf` cookie, as JupyterLab's own requests send it. */
+export function xsrfToken() {
+  const cookie = (document.cookie || "").split(/;\s*/).find((c) => c.startsWith("_xsrf="));
   return cookie ? decodeURIComponent(cookie.slice(6)) : "";
+}
+
+/** An events URL for a native EventSource, which cannot send the X-XSRFToken header. */
+export function eventSourceUrl(eventsUrl) {
+  const token = xsrfToken();
+  if (!token) return eventsUrl;
+  return `${eventsUrl}${eventsUrl.includes("?") ? "&" : "?"}_xsrf=${encodeURIComponent(token)}`;
 }
 
 async function apiError(response) {
@@ -257,7 +346,7 @@ async function apiError(response) {
 }
 
 /** A run on the server, followed like EventSource does, with the raw bytes exposed. */
-class ServerStream {
+export class ServerStream {
   constructor(base, { onFrames, onEvents, onReconnect, onFailure }) {
     this.base = base;
     this.abort = new AbortController();
@@ -266,20 +355,25 @@ class ServerStream {
     this.onReconnect = onReconnect;
     this.onFailure = onFailure;
     this.runId = null;
+    this.eventsUrl = null;
     this.lastEventId = "";
     this.retry = 2000;
     this.ended = false;
   }
 
-  headers(extra = {}) {
-    return { "X-XSRFToken": xsrfToken(), ...extra };
+  /** Every request: same-origin cookies and Jupyter's XSRF header (GETs included). */
+  request(url, { headers = {}, ...init } = {}) {
+    return fetch(url, {
+      credentials: "same-origin",
+      ...init,
+      headers: { "X-XSRFToken": xsrfToken(), ...headers },
+    });
   }
 
   async start(chain, input) {
-    const response = await fetch(`${this.base}lcsse/api/runs`, {
+    const response = await this.request(`${this.base}lcsse/api/runs`, {
       method: "POST",
-      credentials: "same-origin",
-      headers: this.headers({ "Content-Type": "application/json" }),
+      headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ chain, input }),
       signal: this.abort.signal,
     });
@@ -290,22 +384,28 @@ class ServerStream {
     return run;
   }
 
+  get active() {
+    return !this.ended && !this.abort.signal.aborted;
+  }
+
   async follow() {
     let failures = 0;
-    while (!this.ended && !this.abort.signal.aborted) {
+    while (this.active) {
       let progressed = false;
       try {
         progressed = await this._connect();
       } catch (error) {
         if (this.abort.signal.aborted) return;
         if (error.fatal) {
+          this.ended = true;
           this.onFailure(error.message);
           return;
         }
       }
-      if (this.ended || this.abort.signal.aborted) return;
+      if (!this.active) return;
       failures = progressed ? 0 : failures + 1;
       if (failures > 5) {
+        this.ended = true;
         this.onFailure("the connection keeps dropping; gave up after 5 reconnects");
         return;
       }
@@ -317,8 +417,7 @@ class ServerStream {
   async _connect() {
     const headers = { Accept: "text/event-stream" };
     if (this.lastEventId) headers["Last-Event-ID"] = this.lastEventId;
-    const response = await fetch(this.eventsUrl, {
-      credentials: "same-origin",
+    const response = await this.request(this.eventsUrl, {
       headers,
       cache: "no-store",
       signal: this.abort.signal,
@@ -339,15 +438,17 @@ class ServerStream {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
+      if (this.abort.signal.aborted) return progressed;
       this.onFrames(decoder.decode(value, { stream: true }));
       const events = parser.feed(value);
       if (parser.retry !== null) this.retry = parser.retry;
       if (events.length) {
         progressed = true;
         for (const e of events) if (e.id !== null) this.lastEventId = e.id;
+        const ended = events.some((e) => e.type === "end");
+        if (ended) this.ended = true;
         this.onEvents(events);
-        if (events.some((e) => e.type === "end")) {
-          this.ended = true;
+        if (ended) {
           reader.cancel().catch(() => {});
           break;
         }
@@ -362,17 +463,398 @@ class ServerStream {
       this.abort.abort();
       return false;
     }
-    await fetch(`${this.base}lcsse/api/runs/${this.runId}`, {
-      method: "DELETE",
-      credentials: "same-origin",
-      headers: this.headers(),
-    });
+    await this.request(`${this.base}lcsse/api/runs/${this.runId}`, { method: "DELETE" });
     return true;
   }
 
   close() {
     this.abort.abort();
   }
+}
+
+// ------------------------------------------------------------------ the run store --
+
+const TERMINAL = ["complete", "error", "cancelled"];
+const WIRE_LIMIT = 200000;
+
+/** The frames of `text` (whole SSE frames) whose `id:` is above `lastId`. */
+export function framesAfter(text, lastId) {
+  return text
+    .split(/(?<=\n\n)/)
+    .filter((frame) => {
+      const id = frame.match(/^id: ?(\d+)$/m);
+      return !id || Number(id[1]) > lastId;
+    })
+    .join("");
+}
+
+/** One model's runs as this page saw them; every view of the model renders from it. */
+export class RunStore {
+  constructor(model, { now = () => performance.now(), base = () => baseUrl(null) } = {}) {
+    this.model = model;
+    this.now = now;
+    this.base = base;
+    this.listeners = new Set();
+    this.stream = null; // server transport: the run this page reads
+    this.ownsRun = false; // this page started it (Ask click, or the kernel asked it to)
+    this.autostarted = false;
+    this.awaitingReplay = false;
+    this.pending = [];
+    this.retired = new Set(); // kernel runs replaced by a newer one: late batches are dropped
+    this.updating = false; // true while this store itself sets traits
+    this.mirror({ reset: true });
+    this.onModelChange = () => this.modelChanged();
+    this.onCustom = (msg) => this.custom(msg);
+    model.on("change", this.onModelChange);
+    model.on("msg:custom", this.onCustom);
+    const status = model.get("status");
+    if (this.transport === "kernel" && this.runId && !TERMINAL.includes(status) && status !== "idle") {
+      this.requestReplay(); // this page was opened after the run started
+    } else if (this.transport === "server" && model.get("events_url") && !TERMINAL.includes(status)) {
+      this.follow(model.get("events_url"), this.runId); // the kernel started it
+    }
+  }
+
+  get transport() {
+    return this.model.get("transport");
+  }
+
+  subscribe(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  notify() {
+    for (const listener of this.listeners) listener();
+  }
+
+  dispose() {
+    this.stream?.close();
+    this.stream = null;
+    this.model.off("change", this.onModelChange);
+    this.model.off("msg:custom", this.onCustom);
+    this.listeners.clear();
+  }
+
+  /** Take the durable state from the traits (what the kernel says). */
+  mirror({ reset = false } = {}) {
+    const m = this.model;
+    const runId = m.get("run_id") || "";
+    if (reset || runId !== this.runId) {
+      this.resetRun(runId);
+      this.text = m.get("text") || "";
+      this.chunks = m.get("chunks") || 0;
+    }
+    this.status = m.get("status");
+    this.error = m.get("error") || "";
+    this.runTtft = m.get("ttft_ms") ?? this.runTtft ?? null;
+    if (TERMINAL.includes(this.status)) {
+      this.text = m.get("text") || this.text; // the kernel's final text is authoritative
+      this.chunks = m.get("chunks") ?? this.chunks;
+      this.elapsed = m.get("elapsed_ms") ?? this.elapsed;
+    }
+  }
+
+  resetRun(runId) {
+    Object.assign(this, {
+      runId,
+      text: "",
+      chunks: 0,
+      error: "",
+      ttft: null, // measured by this page
+      runTtft: null, // the run's own figure (end event or trait)
+      elapsed: null,
+      reconnects: 0,
+      wire: "",
+      lastId: 0,
+      started: this.now(),
+      parser: new SSEParser(),
+      pending: [],
+      awaitingReplay: false,
+    });
+  }
+
+  /** Set traits from this page (and tell the kernel), without reacting to our own change. */
+  save(values) {
+    this.updating = true;
+    try {
+      this.model.set(values);
+      this.model.save_changes();
+    } finally {
+      this.updating = false;
+    }
+  }
+
+  modelChanged() {
+    if (this.updating) return;
+    const m = this.model;
+    const status = m.get("status");
+    if (this.transport === "kernel") {
+      const runId = m.get("run_id") || "";
+      if (runId && runId !== this.runId && !this.retired.has(runId)) {
+        this.retire();
+        this.resetRun(runId);
+      }
+      if (runId === this.runId) {
+        // The kernel's status, but never back from what the frames already showed.
+        const regress = status === "starting" && this.status === "streaming";
+        if (!regress && !TERMINAL.includes(this.status)) this.status = status;
+        if (TERMINAL.includes(status)) this.mirror();
+        this.error = m.get("error") || this.error;
+      }
+    } else {
+      const url = m.get("events_url");
+      const runId = m.get("run_id") || "";
+      if (url && url !== this.stream?.eventsUrl && !TERMINAL.includes(status)) {
+        this.follow(url, runId); // the kernel started a run (w.ask, or another page did)
+      } else if (this.stream?.active && this.stream.runId && runId !== this.stream.runId) {
+        this.stream.close(); // the kernel moved on from the run this page reads
+        this.mirror();
+      } else if (!this.stream?.active) {
+        this.mirror(); // e.g. the kernel's own error: no server found
+      }
+    }
+    this.notify();
+  }
+
+  custom(msg) {
+    if (!msg || typeof msg !== "object") return;
+    if (msg.type === "frames") this.batch(msg);
+    else if (msg.type === "replay") this.replayed(msg);
+    else if (msg.type === "ask" && this.transport === "server") this.startServer(msg.input ?? this.model.get("input"));
+    else if (msg.type === "stop" && this.transport === "server") this.stopServer();
+  }
+
+  retire() {
+    if (this.runId) this.retired.add(this.runId);
+    if (this.retired.size > 100) this.retired.delete(this.retired.values().next().value);
+  }
+
+  // -- kernel transport ---------------------------------------------------------------
+
+  /** A batch of frames from the kernel: events `after`+1 .. `last` of run `run_id`. */
+  batch(msg) {
+    if (msg.run_id && msg.run_id !== this.runId) {
+      if (this.retired.has(msg.run_id)) return; // a late batch of a replaced run
+      this.retire();
+      this.resetRun(msg.run_id);
+      this.status = "starting";
+    }
+    this.apply(msg);
+    this.notify();
+  }
+
+  apply(msg) {
+    const last = msg.last ?? this.lastId;
+    const after = msg.after ?? this.lastId;
+    if (last <= this.lastId) return; // already shown (a replay covered it)
+    if (after > this.lastId) {
+      this.pending.push(msg); // this page missed earlier frames: ask for them once
+      this.requestReplay();
+      return;
+    }
+    const frames = after < this.lastId ? framesAfter(msg.frames, this.lastId) : msg.frames;
+    this.lastId = last;
+    this.addFrames(frames);
+    this.events(this.parser.feed(frames));
+  }
+
+  requestReplay() {
+    if (this.awaitingReplay) return;
+    this.awaitingReplay = true;
+    this.model.send({ type: "replay", run_id: this.runId, after: this.lastId });
+  }
+
+  replayed(msg) {
+    if (msg.run_id && msg.run_id !== this.runId) {
+      if (this.retired.has(msg.run_id)) return;
+      this.resetRun(msg.run_id);
+    }
+    this.awaitingReplay = false;
+    const pending = this.pending;
+    this.pending = [];
+    this.apply(msg);
+    for (const batch of pending.sort((a, b) => a.after - b.after)) this.apply(batch);
+    this.notify();
+  }
+
+  // -- both transports ------------------------------------------------------------------
+
+  addFrames(text) {
+    this.wire += text;
+    if (this.wire.length > WIRE_LIMIT) this.wire = this.wire.slice(-WIRE_LIMIT / 2);
+  }
+
+  events(events) {
+    for (const event of events) {
+      if (event.type === "message") {
+        if (this.ttft == null) this.ttft = this.now() - this.started;
+        this.text += event.data;
+        this.chunks += 1;
+        if (!TERMINAL.includes(this.status)) this.status = "streaming";
+      } else if (event.type === "data") {
+        this.chunks += 1;
+      } else if (event.type === "error") {
+        try {
+          this.error = JSON.parse(event.data).message;
+        } catch (_) {
+          this.error = event.data;
+        }
+      } else if (event.type === "end") {
+        let end = {};
+        try {
+          end = JSON.parse(event.data);
+        } catch (_) {
+          /* keep what the frames said */
+        }
+        this.status = end.reason === "complete" ? "complete" : end.reason === "error" ? "error" : "cancelled";
+        this.chunks = end.chunks ?? this.chunks;
+        this.runTtft = end.ttft_ms ?? null;
+        this.elapsed = end.elapsed_ms ?? null;
+        if (this.transport === "server") this.saveEnd();
+      }
+    }
+  }
+
+  // -- server transport -----------------------------------------------------------------
+
+  /** Tell the kernel how the run ended (it reads comm messages between cells). */
+  saveEnd() {
+    if ((this.model.get("run_id") || "") !== this.runId) return; // a newer run took over
+    this.save({
+      text: this.text,
+      status: this.status,
+      error: this.error,
+      chunks: this.chunks,
+      ttft_ms: this.runTtft,
+      elapsed_ms: this.elapsed,
+      reconnects: this.reconnects,
+    });
+  }
+
+  newStream() {
+    this.stream?.close();
+    const stream = new ServerStream(this.base(), {
+      onFrames: (text) => {
+        if (stream !== this.stream) return;
+        this.addFrames(text);
+        this.notify();
+      },
+      onEvents: (events) => {
+        if (stream !== this.stream) return;
+        this.events(events);
+        this.notify();
+      },
+      onReconnect: () => {
+        this.reconnects += 1;
+        this.notify();
+      },
+      onFailure: (message) => this.fail(stream, message),
+    });
+    this.stream = stream;
+    return stream;
+  }
+
+  fail(stream, message) {
+    if (stream !== this.stream) return;
+    this.status = "error";
+    this.error = message;
+    if ((this.model.get("run_id") || "") === this.runId) this.save({ status: "error", error: message });
+    this.notify();
+  }
+
+  /** Read a run the kernel (or another page) started. */
+  follow(url, runId) {
+    this.retire();
+    this.resetRun(runId);
+    this.status = "starting";
+    this.ownsRun = false;
+    const stream = this.newStream();
+    stream.runId = runId;
+    stream.eventsUrl = url;
+    stream.follow();
+    this.notify();
+  }
+
+  /** Start a run from this page (Ask clicked here, or the kernel could not reach its server). */
+  async startServer(input) {
+    this.retire();
+    this.resetRun("");
+    this.status = "starting";
+    this.ownsRun = true;
+    const stream = this.newStream();
+    this.notify();
+    try {
+      const run = await stream.start(this.model.get("chain_name"), input);
+      if (stream !== this.stream) return;
+      this.runId = run.id;
+      this.save({ input, run_id: run.id, events_url: run.events_url, status: "starting", text: "", error: "", chunks: 0 });
+      await stream.follow();
+    } catch (error) {
+      if (stream.abort.signal.aborted) return;
+      this.fail(stream, String(error.message || error));
+    }
+  }
+
+  async stopServer() {
+    const stream = this.stream;
+    if (stream?.active && !(await stream.cancel())) {
+      // Stopped before the server created the run: no end event will come.
+      this.status = "cancelled";
+      this.save({ status: "cancelled" });
+      this.notify();
+    }
+  }
+
+  /** A view appeared: the first one starts an autostart run nobody else started. */
+  viewRendered() {
+    if (this.transport !== "server" || this.autostarted) return;
+    this.autostarted = true;
+    const m = this.model;
+    const untouched = m.get("status") === "idle" && !m.get("events_url") && !m.get("error");
+    if (m.get("autostart") && untouched && !this.stream) this.startServer(m.get("input"));
+  }
+
+  /** The Ask button of a view, with its prompt's input. */
+  ask(input) {
+    if (this.transport === "server") {
+      this.startServer(input);
+    } else {
+      this.retire();
+      this.resetRun("");
+      this.status = "starting";
+      this.notify();
+      this.model.send({ type: "ask", input });
+    }
+  }
+
+  stop() {
+    if (this.transport === "server") this.stopServer();
+    else this.model.send({ type: "stop" });
+  }
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** The status line of a store at time `now` (ms, the store's clock). */
+export function statusLine(store, now = store.now()) {
+  const { status } = store;
+  if (status === "idle") return "idle";
+  if (status === "starting" && store.ttft == null) {
+    return `starting · ${Math.max(0, (now - store.started) / 1000).toFixed(1)} s`;
+  }
+  const parts = [status];
+  const ttft = store.ttft ?? store.runTtft;
+  parts.push(`first token ${ttft != null ? `${Math.round(ttft)} ms` : "–"}`);
+  parts.push(plural(store.chunks, "chunk"));
+  const seconds = store.elapsed != null ? store.elapsed / 1000 : (now - store.started) / 1000;
+  parts.push(`${store.chunks && seconds > 0 ? (store.chunks / seconds).toFixed(1) : "–"} tokens/s`);
+  if (store.transport === "server" && store.reconnects > 0) parts.push(plural(store.reconnects, "reconnect"));
+  let line = parts.join(" · ");
+  if (store.error) line += ` · error: ${store.error}`;
+  return line;
 }
 
 // ----------------------------------------------------------------------- the view --
@@ -384,17 +866,39 @@ function h(tag, className, text) {
   return el;
 }
 
-// The raw frames of each run, shared by the views that show it: a view re-rendered when
-// the kernel refreshes the saved output (at the end of a stream) keeps the wire panel.
-const wires = new Map();
-function keepWire(runId, text) {
-  if (!runId) return;
-  wires.delete(runId);
-  wires.set(runId, text);
-  if (wires.size > 50) wires.delete(wires.keys().next().value);
+// One store per model on this page, found by the model's `_store_key` trait: anywidget
+// hands `initialize` and each `render` different proxies of the same model.
+const stores = new Map();
+
+function storeFor(model) {
+  const key = model.get("_store_key");
+  let store = key ? stores.get(key) : undefined;
+  if (!store) {
+    store = new RunStore(model);
+    if (key) stores.set(key, store);
+  }
+  return store;
+}
+
+function initialize({ model }) {
+  const key = model.get("_store_key");
+  const store = storeFor(model);
+  return () => {
+    store.dispose();
+    if (stores.get(key) === store) stores.delete(key);
+  };
+}
+
+function promptText(model) {
+  const inputKey = model.get("input_key");
+  const value = model.get("input") ?? {};
+  if (inputKey === ".") return String(value);
+  if (inputKey) return String(value[inputKey] ?? "");
+  return JSON.stringify(value, null, 1);
 }
 
 function render({ model, el }) {
+  const store = storeFor(model);
   const root = h("div", "lcsse-widget");
   const form = h("div", "lcsse-form");
   const prompt = h("textarea", "lcsse-prompt");
@@ -410,252 +914,66 @@ function render({ model, el }) {
   wire.append(summary, frames);
   root.append(form, output, status, wire);
   el.append(root);
+  prompt.value = promptText(model);
 
-  const inputKey = model.get("input_key");
-  const initial = model.get("input") ?? {};
-  if (inputKey === ".") prompt.value = String(initial);
-  else if (inputKey) prompt.value = String(initial[inputKey] ?? "");
-  else prompt.value = JSON.stringify(initial, null, 1);
-
-  const state = {
-    text: model.get("text") || "",
-    status: model.get("status"),
-    chunks: model.get("chunks") || 0,
-    ttft: model.get("ttft_ms"),
-    elapsed: model.get("elapsed_ms"),
-    reconnects: model.get("reconnects") || 0,
-    error: model.get("error") || "",
-    started: 0,
-    wire: wires.get(model.get("run_id")) ?? "",
-    dirty: true,
-  };
-  let stream = null;
-  let parser = new SSEParser();
   let frame = 0;
-
   const draw = () => {
     frame = 0;
-    if (!state.dirty) return;
-    state.dirty = false;
-    if (model.get("markdown")) renderMarkdown(state.text, output);
-    else output.textContent = state.text;
-    output.classList.toggle("lcsse-plain", !model.get("markdown"));
-    const seconds = state.elapsed != null ? state.elapsed / 1000 : (performance.now() - state.started) / 1000;
-    const rate = state.chunks && seconds > 0 ? (state.chunks / seconds).toFixed(1) : "–";
-    const ttft = state.ttft != null ? `${Math.round(state.ttft)} ms` : "–";
-    let line = `${state.status} · first token ${ttft} · ${state.chunks} chunks · ${rate} tokens/s · ${state.reconnects} reconnects`;
-    if (state.error) line += ` · error: ${state.error}`;
-    status.textContent = line;
-    status.dataset.status = state.status;
-    frames.textContent = state.wire;
-    const running = state.status === "starting" || state.status === "streaming";
+    const markdown = Boolean(model.get("markdown"));
+    if (markdown) renderMarkdown(store.text, output);
+    else output.textContent = store.text;
+    output.classList.toggle("lcsse-plain", !markdown);
+    status.textContent = statusLine(store);
+    status.dataset.status = store.status;
+    if (frames.textContent.length !== store.wire.length) frames.textContent = store.wire;
+    const running = store.status === "starting" || store.status === "streaming";
     stop.disabled = !running;
     ask.disabled = running;
   };
   const schedule = () => {
-    state.dirty = true;
     if (!frame) frame = requestAnimationFrame(draw);
   };
-
-  const onEvents = (events) => {
-    for (const event of events) {
-      if (event.type === "message") {
-        if (state.ttft == null) state.ttft = performance.now() - state.started;
-        state.text += event.data;
-        state.chunks += 1;
-        state.status = "streaming";
-      } else if (event.type === "error") {
-        try {
-          state.error = JSON.parse(event.data).message;
-        } catch (_) {
-          state.error = event.data;
-        }
-      } else if (event.type === "end") {
-        const end = JSON.parse(event.data);
-        state.status = end.reason === "complete" ? "complete" : end.reason === "error" ? "error" : "cancelled";
-        state.ttft = end.ttft_ms;
-        state.elapsed = end.elapsed_ms;
-        state.chunks = end.chunks;
-        if (model.get("transport") === "server") {
-          model.set({
-            text: state.text,
-            status: state.status,
-            error: state.error,
-            chunks: state.chunks,
-            ttft_ms: state.ttft,
-            elapsed_ms: state.elapsed,
-            reconnects: state.reconnects,
-          });
-          model.save_changes();
-        }
-      }
-    }
-    schedule();
-  };
-  const onFrames = (text) => {
-    state.wire += text;
-    if (state.wire.length > 200000) state.wire = state.wire.slice(-100000);
-    keepWire(model.get("run_id"), state.wire);
-    schedule();
-  };
-
-  const reset = () => {
-    Object.assign(state, { text: "", chunks: 0, ttft: null, elapsed: null, error: "", wire: "", reconnects: 0 });
-    state.started = performance.now();
-    parser = new SSEParser();
-  };
+  const unsubscribe = store.subscribe(schedule);
+  // The elapsed time while waiting for the first token.
+  const timer = setInterval(() => {
+    if (store.status === "starting") schedule();
+  }, 100);
 
   const currentInput = () => {
+    const inputKey = model.get("input_key");
     if (inputKey === ".") return prompt.value;
-    if (inputKey) return { ...initial, [inputKey]: prompt.value };
+    if (inputKey) return { ...(model.get("input") ?? {}), [inputKey]: prompt.value };
     return JSON.parse(prompt.value);
   };
-
-  /** A fresh ServerStream wired to this view (closing the previous one). */
-  const newServerStream = () => {
-    if (stream) stream.close();
-    stream = new ServerStream(baseUrl(el), {
-      onFrames,
-      onEvents,
-      onReconnect: () => {
-        state.reconnects += 1;
-        schedule();
-      },
-      onFailure: (message) => {
-        state.status = "error";
-        state.error = message;
-        model.set({ status: "error", error: message });
-        model.save_changes();
-        schedule();
-      },
-    });
-    return stream;
-  };
-
-  const startServer = async () => {
-    reset();
-    state.status = "starting";
-    schedule();
-    const s = newServerStream();
-    try {
-      const run = await s.start(model.get("chain_name"), currentInput());
-      model.set({ run_id: run.id, events_url: run.events_url, status: "streaming", text: "", error: "" });
-      model.save_changes();
-      keepWire(run.id, state.wire);
-      await s.follow();
-    } catch (error) {
-      if (s.abort.signal.aborted) return;
-      state.status = "error";
-      state.error = String(error.message || error);
-      model.set({ status: "error", error: state.error });
-      model.save_changes();
-      schedule();
-    }
-  };
-
-  const startKernel = () => {
-    reset();
-    state.status = "starting";
-    schedule();
+  ask.addEventListener("click", () => {
     let value;
     try {
       value = currentInput();
     } catch (error) {
-      state.status = "error";
-      state.error = `the prompt is not valid JSON: ${error.message}`;
-      schedule();
+      store.status = "error";
+      store.error = `the prompt is not valid JSON: ${error.message}`;
+      store.notify();
       return;
     }
-    model.send({ type: "ask", input: value });
-  };
-
-  const start = () => (model.get("transport") === "server" ? startServer() : startKernel());
-
-  ask.addEventListener("click", start);
-  const stopServer = async () => {
-    if (stream && !(await stream.cancel())) {
-      // Stopped before the server created the run: no end event will come.
-      state.status = "cancelled";
-      model.set({ status: "cancelled" });
-      model.save_changes();
-      schedule();
-    }
-  };
-  stop.addEventListener("click", () => {
-    if (model.get("transport") === "server") stopServer();
-    else model.send({ type: "stop" });
+    store.ask(value);
   });
-
-  let awaitingReplay = false;
-  const onCustom = (msg) => {
-    if (msg.type === "frames" || (msg.type === "replay" && awaitingReplay)) {
-      if (msg.type === "frames" && awaitingReplay) return; // the replay will contain it
-      if (msg.type === "replay") {
-        awaitingReplay = false;
-        reset();
-      }
-      if (!state.started) state.started = performance.now();
-      onFrames(msg.frames);
-      onEvents(parser.feed(msg.frames));
-    } else if (msg.type === "ask") {
-      start();
-    } else if (msg.type === "stop") {
-      stopServer();
-    }
+  stop.addEventListener("click", () => store.stop());
+  const onInput = () => {
+    if (document.activeElement !== prompt) prompt.value = promptText(model);
   };
-  model.on("msg:custom", onCustom);
-  const onStatus = () => {
-    if (model.get("transport") === "kernel") {
-      state.status = model.get("status");
-      if (state.status === "starting") reset();
-      if (["complete", "error", "cancelled"].includes(state.status)) {
-        state.text = model.get("text"); // the kernel's final text is authoritative
-        state.chunks = model.get("chunks");
-        state.ttft = model.get("ttft_ms");
-        state.elapsed = model.get("elapsed_ms");
-      }
-      state.error = model.get("error") || state.error;
-      schedule();
-    }
-  };
-  model.on("change:status", onStatus);
-  const onMarkdown = () => schedule();
-  model.on("change:markdown", onMarkdown);
+  model.on("change:input", onInput);
+  model.on("change:markdown", schedule);
 
-  const followServer = async () => {
-    // The kernel started the run (it knows its server): just read its events.
-    state.started = performance.now();
-    const s = newServerStream();
-    s.runId = model.get("run_id");
-    s.eventsUrl = model.get("events_url");
-    await s.follow();
-  };
-
-  const serverStatus = model.get("status");
-  if (model.get("transport") === "server" && model.get("events_url") && !["complete", "error", "cancelled"].includes(serverStatus)) {
-    state.status = "starting";
-    followServer();
-    schedule();
-  } else if (model.get("transport") === "server" && model.get("autostart") && state.status === "idle") {
-    startServer();
-  } else if (model.get("transport") === "kernel" && state.status !== "idle") {
-    awaitingReplay = true; // frames sent before this view existed: ask for them
-    state.started = performance.now();
-    model.send({ type: "replay" });
-    schedule();
-  } else {
-    state.started = performance.now();
-    state.dirty = true;
-    draw(); // at once: a view re-rendered at the end of a stream must not flash empty
-  }
+  store.viewRendered();
+  draw(); // at once: a view re-rendered at the end of a stream must not flash empty
 
   return () => {
-    stream?.close();
+    unsubscribe();
+    clearInterval(timer);
     if (frame) cancelAnimationFrame(frame);
-    model.off("msg:custom", onCustom);
-    model.off("change:status", onStatus);
-    model.off("change:markdown", onMarkdown);
+    model.off("change:input", onInput);
+    model.off("change:markdown", schedule);
   };
 }
 
-export default { render };
+export default { initialize, render };
