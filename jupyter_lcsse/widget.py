@@ -27,6 +27,7 @@ import contextlib
 import json
 import logging
 import pathlib
+import re
 import uuid
 import weakref
 from typing import Any
@@ -107,6 +108,55 @@ def _register_in_cell(widget: StreamWidget) -> None:
         shell.events.register("pre_run_cell", _cancel_cell)
         _HOOKED.add(shell)
     _BY_CELL.setdefault(cell_id, weakref.WeakSet()).add(widget)
+
+
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _break_tags(text: str) -> str:
+    """``<`` that could open a tag gets a zero-width space after it: no longer a tag to
+    HTML or markdown, and invisible where it was code (where ``&lt;`` would show)."""
+    return _TAG_START.sub("<\u200b", text)
+
+
+def _escape_outside_code_spans(line: str) -> str:
+    parts, last = [], 0
+    for span in _CODE_SPAN.finditer(line):
+        outside = line[last : span.start()]
+        parts += [outside.replace("&", "&amp;").replace("<", "&lt;"), _break_tags(span[0])]
+        last = span.end()
+    parts.append(line[last:].replace("&", "&amp;").replace("<", "&lt;"))
+    return "".join(parts)
+
+
+def _inert_markdown(text: str) -> str:
+    """Model text as markdown in which no HTML is live, whatever the renderer.
+
+    Outside code, ``&`` and ``<`` become entities (shown as typed; markdown, links and
+    emphasis keep working). In what looks like code (fenced blocks, backtick spans) the
+    text stays as typed, except that a ``<`` that could open a tag is broken by an
+    invisible zero-width space: where a renderer does not see code there (fences are
+    matched generously), that text still builds no element. So a wrong guess about
+    code costs at most a visible ``&lt;``, never a live tag.
+    """
+    out: list[str] = []
+    fence: tuple[str, int] | None = None  # the open fence's character and length
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        end = line[len(body) :]
+        match = _FENCE.match(body)
+        if fence is None and match and not (match[1][0] == "`" and "`" in match[2]):
+            fence = (match[1][0], len(match[1]))
+            out.append(_break_tags(body) + end)
+        elif fence is not None:
+            if match and match[1][0] == fence[0] and len(match[1]) >= fence[1]:
+                fence = fence if match[2].strip() else None  # a closing fence has no info
+            out.append(_break_tags(body) + end)
+        else:
+            out.append(_escape_outside_code_spans(body) + end)
+    return "".join(out)
 
 
 class StreamWidget(anywidget.AnyWidget):
@@ -195,12 +245,23 @@ class StreamWidget(anywidget.AnyWidget):
     # -- display --------------------------------------------------------------------------
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget view, plus the answer for a notebook read without a widget manager.
+
+        ``text/plain`` is the exact text (every renderer shows it as text); with
+        ``markdown`` a ``text/markdown`` copy whose model HTML is inert
+        (``_inert_markdown``), so nbconvert, GitHub, MkDocs or an untrusted JupyterLab
+        never run a tag the model wrote. A failed run says why in both.
+        """
         bundle = super()._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         if isinstance(data, dict):
-            data["text/plain"] = self.text or f"StreamWidget({self.chain_name}: {self.status})"
-            if self.text:
-                data["text/markdown"] = self.text
+            state = f"StreamWidget({self.chain_name}: {self.status})"
+            problem = f"{state}: {self.error}" if self.error else ""
+            data["text/plain"] = "\n\n".join(p for p in (self.text, problem) if p) or state
+            if self.markdown and self.text:
+                data["text/markdown"] = _inert_markdown(self.text) + (
+                    f"\n\n**{_inert_markdown(problem)}**" if problem else ""
+                )
         return bundle
 
     def _bundle(self) -> dict[str, Any]:
