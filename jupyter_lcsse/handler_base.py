@@ -3,29 +3,52 @@
 Every handler is a jupyter_server ``APIHandler`` with ``@web.authenticated`` and
 ``@authorized``, so Jupyter's own token, cookie, XSRF and authorizer rules apply. Errors
 before a stream starts are JSON in jupyter_server's shape (``{"message", "reason"}``).
+
+Hostile input, and why the base reads the body itself. Tornado reads a request's whole
+body (up to jupyter_server's ``max_body_size``, 512 MiB) before a handler runs, so a
+limit checked in the handler comes too late. The handlers are therefore
+``@stream_request_body``: ``prepare`` runs once the headers are in, refuses a request
+with no user (403) or with a ``Content-Length`` over ``LCSSEApp.max_body_bytes`` (413)
+before a byte of the body is read, and ``data_received`` stops a chunked body the
+moment it passes the limit. JSON that Python's parser cannot take (nesting deeper than
+the recursion limit, integers over 4,300 digits) and JSON nested deeper than
+``MAX_JSON_DEPTH`` answer 400, and an absurd ``Last-Event-ID`` answers 400, not 500.
+
+Log lines: tornado logs a request's URI, ``?token=`` included, with every 4xx that has
+a message and with every uncaught exception; ``_request_summary`` and
+``log_exception`` here scrub the URI as jupyter_server's own access log does.
 """
 
 from __future__ import annotations
 
 import json
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from jupyter_server.utils import url_path_join
 from langchain_core.runnables import RunnableConfig
-from tornado.web import HTTPError
+from tornado.iostream import StreamClosedError
+from tornado.web import HTTPError, stream_request_body
 
 from .chains import Chain, InputError
+from .masking import mask_secrets, scrub_uri
 from .runs import Run, RunRegistry, TooManyRuns
 
 if TYPE_CHECKING:
+    from asyncio import Future
+
     from .app import LCSSEApp
 
 AUTH_RESOURCE = "lcsse"
 ALLOWED_CONFIG_KEYS = frozenset(
     {"tags", "metadata", "run_name", "configurable", "recursion_limit", "max_concurrency"}
 )
+MAX_JSON_DEPTH = 100  # objects/arrays inside each other; real chain input is a few deep
+MAX_EVENT_ID_DIGITS = 18  # event ids are per-run counters; 18 digits is beyond any run
+UNKNOWN_RUN = "unknown run (it never existed, or it ended and was forgotten)"
+_MAX_ECHO = 40  # at most this much of a bad value is quoted back in an error message
 
 
 class RetryLater(HTTPError):
@@ -36,10 +59,15 @@ class RetryLater(HTTPError):
         self.retry_after = retry_after
 
 
+@stream_request_body
 class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
-    """Shared plumbing: settings, the JSON body and JSON errors."""
+    """Shared plumbing: settings, the bounded JSON body, JSON errors, scrubbed logs."""
 
     auth_resource = AUTH_RESOURCE
+
+    _body_parts: list[bytes]
+    _body_size = 0
+    _body_refused = False
 
     @property
     def lcsse(self) -> LCSSEApp:
@@ -53,29 +81,113 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
     def chains(self) -> dict[str, Chain]:
         return cast("dict[str, Chain]", self.settings["lcsse_chains"])
 
+    # -- the body, bounded before it is read --------------------------------------------
+
+    async def prepare(self) -> None:  # type: ignore[override]  # as APIHandler.prepare
+        """Auth and the size limit, once the headers are in and before the body is read."""
+        self._body_parts = []
+        await super().prepare()
+        if self._finished:
+            return
+        method = getattr(self, (self.request.method or "").lower(), None)
+        if self.current_user is None and not getattr(method, "__allow_unauthenticated", False):
+            # What @web.authenticated answers an API request, before a big body arrives.
+            raise HTTPError(403)
+        length = self.request.headers.get("Content-Length")
+        limit = self.lcsse.max_body_bytes
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise HTTPError(413, _too_large(int(length), limit))
+
+    def data_received(self, chunk: bytes) -> None:
+        """Collect the body; past the limit (a chunked body), answer 413 and stop reading."""
+        if self._body_refused:
+            return
+        self._body_size += len(chunk)
+        limit = self.lcsse.max_body_bytes
+        if self._body_size <= limit:
+            self._body_parts.append(chunk)
+            return
+        self._body_refused = True
+        self._body_parts = []
+        error = HTTPError(413, _too_large(self._body_size, limit, streaming=True))
+        self.send_error(413, exc_info=(HTTPError, error, None))
+        # The response is out and Tornado closes the connection instead of reading on.
+        # Tornado's _execute still waits for the body before calling the method: end
+        # that wait as a client leaving would (a fresh future takes any later finish).
+        waiting: Future[None] = self.request._body_future
+        self.request._body_future = type(waiting)()
+        if not waiting.done():
+            waiting.set_exception(StreamClosedError())
+
+    def json_body(self) -> dict[str, Any]:
+        """The request body as a JSON object, or 400 that says what is wrong."""
+        self.request.body = raw = b"".join(self._body_parts)
+        if not raw.strip():
+            raise HTTPError(400, "request body is empty; send a JSON object")
+        try:
+            body = json.loads(raw)
+        except RecursionError as exc:
+            raise HTTPError(400, _too_deep()) from exc
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise HTTPError(400, f"request body is not valid JSON: {exc}") from exc
+        except ValueError as exc:  # e.g. an integer over sys.get_int_max_str_digits() digits
+            reason = str(exc).split(";")[0]
+            raise HTTPError(400, f"request body is not valid JSON: {reason}") from exc
+        if not isinstance(body, dict):
+            raise HTTPError(400, f"request body must be a JSON object, not {type(body).__name__}")
+        if _depth_exceeds(body, MAX_JSON_DEPTH):
+            raise HTTPError(400, _too_deep())
+        return body
+
+    def last_event_id(self) -> int:
+        """``Last-Event-ID`` (header, else ``?last_event_id=``) as a number; 0 if absent."""
+        raw = self.request.headers.get("Last-Event-ID") or self.get_query_argument(
+            "last_event_id", ""
+        )
+        if not raw:
+            return 0
+        if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_EVENT_ID_DIGITS:
+            shown = raw if len(raw) <= _MAX_ECHO else raw[:_MAX_ECHO] + "…"
+            raise HTTPError(
+                400,
+                f"Last-Event-ID must be an event id of this run (a number of at most "
+                f"{MAX_EVENT_ID_DIGITS} digits), not {shown!r}",
+            )
+        return int(raw)
+
+    # -- errors and log lines -------------------------------------------------------------
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = (kwargs.get("exc_info") or (None, None, None))[1]
         if isinstance(exc, RetryLater):
             self.set_header("Retry-After", str(exc.retry_after))
         super().write_error(status_code, **kwargs)
 
-    def json_body(self) -> dict[str, Any]:
-        """The request body as a JSON object, or 413 / 400 that say what is wrong."""
-        limit = self.lcsse.max_body_bytes
-        size = len(self.request.body)
-        if size > limit:
-            raise HTTPError(
-                413, f"request body is {size} bytes; the limit is {limit} (LCSSEApp.max_body_bytes)"
-            )
-        if not self.request.body.strip():
-            raise HTTPError(400, "request body is empty; send a JSON object")
-        try:
-            body = json.loads(self.request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise HTTPError(400, f"request body is not valid JSON: {exc}") from exc
-        if not isinstance(body, dict):
-            raise HTTPError(400, f"request body must be a JSON object, not {type(body).__name__}")
-        return body
+    def _request_summary(self) -> str:
+        """Tornado's ``METHOD URI (ip)`` for log lines, with credentials scrubbed."""
+        extra = self.settings.get("extra_log_scrub_param_keys", [])
+        uri = scrub_uri(self.request.uri or "", extra)
+        return f"{self.request.method} {uri} ({self.request.remote_ip})"
+
+    def log_exception(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Tornado's log lines for failed requests, without the URI's token.
+
+        Tornado logs an uncaught exception with ``repr(request)`` (the full URI) and an
+        ``HTTPError`` message as a %-format string (a ``%`` from a URL breaks it).
+        """
+        if isinstance(value, HTTPError):
+            if value.log_message:
+                message = value.log_message % value.args if value.args else value.log_message
+                self.log.warning(
+                    "%d %s: %s", value.status_code, self._request_summary(), mask_secrets(message)
+                )
+            return
+        self.log.error("Uncaught exception %s", self._request_summary(), exc_info=value)
 
     def find_chain(self, name: Any) -> Chain:
         if not isinstance(name, str) or not name:
@@ -89,7 +201,7 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
     def find_run(self, run_id: str) -> Run:
         run = self.runs.get(run_id)
         if run is None:
-            raise HTTPError(404, "unknown run (it never existed, or it ended and was forgotten)")
+            raise HTTPError(404, UNKNOWN_RUN)
         return run
 
     def start_run(self, chain: Chain, body: dict[str, Any]) -> Run:
@@ -110,6 +222,35 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
 
     def run_url(self, run: Run, *parts: str) -> str:
         return url_path_join(self.base_url, "lcsse/api/runs", run.id, *parts)
+
+
+def _too_large(size: int, limit: int, *, streaming: bool = False) -> str:
+    what = "over" if streaming else ""
+    size_text = f"{what} {size}".strip()
+    return f"request body is {size_text} bytes; the limit is {limit} (LCSSEApp.max_body_bytes)"
+
+
+def _too_deep() -> str:
+    return (
+        f"request body is nested too deeply (at most {MAX_JSON_DEPTH} levels of objects and arrays)"
+    )
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` nests deeper than ``limit`` (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _runnable_config(value: Any) -> RunnableConfig | None:

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 from tornado.web import HTTPError
 
-from .handler_base import AUTH_RESOURCE, LCSSEHandler, RetryLater
-from .runs import ReplayGap
+from .chains import Chain
+from .handler_base import AUTH_RESOURCE, UNKNOWN_RUN, LCSSEHandler, RetryLater
+from .runs import ReplayGap, Run
 from .stream_writer import SSE_CONTENT_TYPE, SSEStreamHandler
 
 __all__ = ["AUTH_RESOURCE", "RetryLater", "SSEStreamHandler", "handlers"]
@@ -37,16 +39,77 @@ class ChainsHandler(LCSSEHandler):
         self.finish(json.dumps([chain.describe() for chain in self.chains.values()]))
 
 
-class ChainStreamHandler(SSEStreamHandler):
-    """``POST lcsse/api/chains/{name}/stream``: the answer is the stream (fetch, curl -N)."""
+class _ResumingStream(SSEStreamHandler):
+    """Streams a run from after the client's ``Last-Event-ID``, or says why it cannot."""
+
+    async def resume(self, run: Run, *, cancel_on_close: bool) -> None:
+        last_id = self.last_event_id()
+        if last_id > run.last_id:
+            raise HTTPError(
+                400,
+                f"Last-Event-ID {last_id} is ahead of this run (its last event id is "
+                f"{run.last_id}); it belongs to another run",
+            )
+        if run.done and last_id == run.last_id:
+            # Everything was seen: 204 tells EventSource to stop reconnecting.
+            self.set_status(204)
+            self.finish(set_content_type=SSE_CONTENT_TYPE)
+            return
+        try:
+            run.frames_after(last_id)
+        except ReplayGap as exc:
+            raise HTTPError(410, str(exc)) from exc
+        await self.stream_run(run, last_id, cancel_on_close=cancel_on_close)
+
+
+class ChainStreamHandler(_ResumingStream):
+    """``POST lcsse/api/chains/{name}/stream``: the answer is the stream (fetch, curl -N).
+
+    A POST that carries ``Last-Event-ID`` is a client retrying a dropped stream
+    (fetch-event-source and similar POST clients do that on their own). Starting the
+    chain again would run, and bill, it twice, so it never does: with
+    ``X-LCSSE-Run-Id`` (the header of the first answer) the run resumes after that id;
+    without it the answer is 409, naming the run's events URL as the way to resume.
+    """
 
     @web.authenticated
     @authorized
     async def post(self, name: str) -> None:
         chain = self.find_chain(name)
+        run_id = self.request.headers.get("X-LCSSE-Run-Id", "")
+        if run_id or self._names_last_event_id():
+            await self._resume_retry(chain, run_id)
+            return
         run = self.start_run(chain, self.json_body())
         self.set_header("X-LCSSE-Run-Id", run.id)
         await self.stream_run(run, 0, cancel_on_close=True)
+
+    def _names_last_event_id(self) -> bool:
+        return bool(
+            self.request.headers.get("Last-Event-ID")
+            or self.get_query_argument("last_event_id", "")
+        )
+
+    async def _resume_retry(self, chain: Chain, run_id: str) -> None:
+        if not run_id:
+            raise HTTPError(
+                409,
+                "this POST carries Last-Event-ID, so it is a retry of a stream that was "
+                "cut; it does not start the chain again. Resume the run with GET "
+                "lcsse/api/runs/{id}/events and the same Last-Event-ID, or send this POST "
+                "again with the header X-LCSSE-Run-Id: {id} (the id is the first answer's "
+                "X-LCSSE-Run-Id header and its metadata event's run_id). Send no "
+                "Last-Event-ID to start a new run.",
+            )
+        run = self.find_run(run_id)
+        if run.chain != chain.name:
+            raise HTTPError(
+                409,
+                f"the run named by X-LCSSE-Run-Id belongs to chain {run.chain!r}, not "
+                f"{chain.name!r}; resume it at its own chain's URL or its events URL",
+            )
+        self.set_header("X-LCSSE-Run-Id", run.id)
+        await self.resume(run, cancel_on_close=True)
 
 
 class RunsHandler(LCSSEHandler):
@@ -86,44 +149,62 @@ class RunHandler(LCSSEHandler):
         self.finish(json.dumps(run.describe()))
 
 
-class RunEventsHandler(SSEStreamHandler):
+class RunEventsHandler(_ResumingStream):
     """``GET lcsse/api/runs/{id}/events``: resumable stream for ``EventSource``."""
 
     @web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        run = self.find_run(run_id)
-        last_id = self._last_event_id()
-        if last_id > run.last_id:
-            raise HTTPError(
-                400,
-                f"Last-Event-ID {last_id} is ahead of this run (its last event id is "
-                f"{run.last_id}); it belongs to another run",
-            )
-        if run.done and last_id == run.last_id:
-            # Everything was seen: 204 tells EventSource to stop reconnecting.
-            self.set_status(204)
-            self.finish(set_content_type=SSE_CONTENT_TYPE)
-            return
-        try:
-            run.frames_after(last_id)
-        except ReplayGap as exc:
-            raise HTTPError(410, str(exc)) from exc
-        await self.stream_run(run, last_id, cancel_on_close=False)
+        await self.resume(self.find_run(run_id), cancel_on_close=False)
 
-    def _last_event_id(self) -> int:
-        raw = self.request.headers.get("Last-Event-ID") or self.get_query_argument(
-            "last_event_id", ""
+
+class NotFoundHandler(LCSSEHandler):
+    """Any other path under ``lcsse/api/``: a JSON 404 (Jupyter's own is an HTML page).
+
+    Behind the same auth as every endpoint, so it tells nothing to a client without a
+    token. A path that looks like a run's, with an id that cannot be one, answers as an
+    unknown run does.
+    """
+
+    def _not_found(self, path: str) -> None:
+        if _RUN_PATH.fullmatch(path):
+            raise HTTPError(404, UNKNOWN_RUN)
+        shown = path if len(path) <= 80 else path[:80] + "…"
+        raise HTTPError(
+            404,
+            f"no such endpoint: {self.request.method} lcsse/api/{shown} "
+            "(the endpoints are listed in docs/protocol.md)",
         )
-        if not raw:
-            return 0
-        if not raw.isascii() or not raw.isdigit():
-            raise HTTPError(400, f"Last-Event-ID must be an event id of this run, not {raw!r}")
-        return int(raw)
+
+    @web.authenticated
+    @authorized
+    def get(self, path: str) -> None:
+        self._not_found(path)
+
+    @web.authenticated
+    @authorized
+    def post(self, path: str) -> None:
+        self._not_found(path)
+
+    @web.authenticated
+    @authorized
+    def put(self, path: str) -> None:
+        self._not_found(path)
+
+    @web.authenticated
+    @authorized
+    def patch(self, path: str) -> None:
+        self._not_found(path)
+
+    @web.authenticated
+    @authorized
+    def delete(self, path: str) -> None:
+        self._not_found(path)
 
 
 RUN_ID = r"(?P<run_id>[A-Za-z0-9_\-]{16,64})"
 CHAIN_NAME = r"(?P<name>[^/]+)"
+_RUN_PATH = re.compile(r"runs/[^/]+(/events)?/?")
 
 
 def handlers() -> list[tuple[str, type[LCSSEHandler]]]:
@@ -134,4 +215,6 @@ def handlers() -> list[tuple[str, type[LCSSEHandler]]]:
         (r"/lcsse/api/runs", RunsHandler),
         (rf"/lcsse/api/runs/{RUN_ID}", RunHandler),
         (rf"/lcsse/api/runs/{RUN_ID}/events", RunEventsHandler),
+        # Last: whatever no route above took, as a JSON 404.
+        (r"/lcsse/api/(?P<path>.*)", NotFoundHandler),
     ]
