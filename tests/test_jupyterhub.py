@@ -1,0 +1,165 @@
+"""The extension on a real JupyterHub: login, spawn, JupyterLab under /user/NAME/, the proxy.
+
+A mock of the hub would have hidden what broke there (the single-user server's XSRF
+rule for cookie-authenticated GETs); this runs the real thing, see tests/support/hub.py.
+The user's server paces the offline model at ``TOKENS_PER_SECOND``, so a stream that
+configurable-http-proxy buffered would arrive in one piece and fail the spread check.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nbformat
+import pytest
+
+from jupyter_lcsse.offline_model import answer_for
+from jupyter_lcsse.sse import ServerSentEvent, SSEDecoder
+from tests.support.hub import (
+    PASSWORD,
+    TOKENS_PER_SECOND,
+    USER,
+    Hub,
+    node_missing_reason,
+    running_hub,
+)
+from tests.support.lab import chromium_page, open_and_run_all
+
+REPO = Path(__file__).resolve().parents[1]
+QUESTION = "hello"  # the offline model's shortest answer: 61 tokens, ~3 s at 20/s
+
+pytestmark = pytest.mark.skipif(
+    node_missing_reason() is not None, reason=str(node_missing_reason())
+)
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    with running_hub(tmp_path_factory.mktemp("hub")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def user_token(hub: Hub) -> str:
+    return hub.user_token()
+
+
+def _stream(hub: Hub, token: str, question: str) -> list[tuple[float, ServerSentEvent]]:
+    """POST the default chain's stream through the proxy; each event with its read time."""
+    decoder = SSEDecoder()
+    arrivals: list[tuple[float, ServerSentEvent]] = []
+    with (
+        httpx.Client(timeout=60) as client,
+        client.stream(
+            "POST",
+            f"{hub.url}user/{USER}/lcsse/api/chains/default/stream",
+            headers={"Authorization": f"token {token}"},
+            json={"input": {"question": question}},
+        ) as response,
+    ):
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for chunk in response.iter_raw():
+            now = time.monotonic()
+            arrivals.extend((now, event) for event in decoder.feed(chunk))
+    return arrivals
+
+
+def _events(hub: Hub, token: str, run_id: str, last_event_id: str) -> httpx.Response:
+    return httpx.get(
+        f"{hub.url}user/{USER}/lcsse/api/runs/{run_id}/events",
+        headers={"Authorization": f"token {token}", "Last-Event-ID": last_event_id},
+        timeout=60,
+    )
+
+
+def _screenshot(page: Any) -> None:
+    (REPO / "test-artifacts").mkdir(exist_ok=True)
+    page.screenshot(path=str(REPO / "test-artifacts" / "hub-lab.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_hub_lab_when_user_logs_in_and_runs_magic_then_widget_shows_exact_answer(
+    hub: Hub, user_token: str
+) -> None:
+    name = "hub.ipynb"
+    book = nbformat.v4.new_notebook()
+    book.cells = [
+        nbformat.v4.new_code_cell("%load_ext jupyter_lcsse"),
+        nbformat.v4.new_code_cell(f"%%lcsse --raw\n{QUESTION}"),  # plain text: exact
+    ]
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(book, hub.home() / name)
+
+    with chromium_page() as page:
+        # The hub's own login form; then /hub/spawn starts the server (or, if it runs
+        # already, goes straight to it) and the hub sends the browser to JupyterLab.
+        page.goto(f"{hub.url}hub/login?next={urllib.parse.quote('/hub/spawn')}")
+        page.fill("#username_input", USER)
+        page.fill("#password_input", PASSWORD)
+        page.click("#login_submit")
+        page.wait_for_url(f"**/user/{USER}/lab**", timeout=90_000)
+        # What the offline model answers, through the hub's proxy with the user's token.
+        expected = "".join(
+            e.data for _, e in _stream(hub, user_token, QUESTION) if e.event == "message"
+        )
+        assert expected == answer_for(QUESTION)
+        open_and_run_all(page, f"{hub.url}user/{USER}/lab/tree/{name}?reset")
+        page.wait_for_function(
+            """() => {
+              const el = document.querySelector('.lcsse-status');
+              return el && ['complete', 'error', 'cancelled'].includes(el.dataset.status);
+            }""",
+            timeout=60_000,
+        )
+        page.locator(".lcsse-wire summary").first.click()
+        _screenshot(page)
+        status = page.locator(".lcsse-status").first
+        refused = hub.log_lines(" 403 ")
+        assert status.get_attribute("data-status") == "complete", (status.text_content(), refused)
+        output = page.locator(".lcsse-output").first
+        assert "lcsse-plain" in (output.get_attribute("class") or "")
+        assert output.text_content() == expected
+        wire = page.locator(".lcsse-frames").first.text_content() or ""
+        seen = SSEDecoder().feed(wire)
+        assert "".join(e.data for e in seen if e.event == "message") == expected
+
+
+def test_hub_proxy_when_streaming_with_user_token_then_tokens_spread_and_resume_exact(
+    hub: Hub, user_token: str
+) -> None:
+    hub.ensure_server()
+    arrivals = _stream(hub, user_token, QUESTION)
+    events = [event for _, event in arrivals]
+    assert events[0].event == "metadata" and events[-1].event == "end"
+    messages = [(at, event) for at, event in arrivals if event.event == "message"]
+    assert "".join(event.data for _, event in messages) == answer_for(QUESTION)
+
+    # Paced at TOKENS_PER_SECOND, the tokens must reach us as they are made: their
+    # arrival times span most of the run, over many reads. A buffering proxy would
+    # hand them over in one read at the end.
+    paced = (len(messages) - 1) / TOKENS_PER_SECOND
+    span = messages[-1][0] - messages[0][0]
+    assert span >= 0.5 * paced, f"{len(messages)} tokens arrived within {span:.2f} s"
+    reads = {at for at, _ in messages}
+    assert len(reads) >= len(messages) // 2, f"{len(messages)} tokens in {len(reads)} reads"
+
+    # Resume halfway with Last-Event-ID: exactly the events after it, then 204 once
+    # the client has seen the last one.
+    run_id = events[0].json()["run_id"]
+    numbered = [e for e in events if e.id]
+    half = str(numbered[len(numbered) // 2 - 1].id)
+    response = _events(hub, user_token, run_id, half)
+    assert response.status_code == 200, response.text
+    replayed = [e for e in SSEDecoder().feed(response.content) if e.id]
+    assert [(e.id, e.event, e.data) for e in replayed] == [
+        (e.id, e.event, e.data) for e in numbered[len(numbered) // 2 :]
+    ]
+    assert replayed[-1].event == "end"
+    done = _events(hub, user_token, run_id, str(numbered[-1].id))
+    assert done.status_code == 204, done.text
