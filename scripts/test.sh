@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite from a clean clone: set up .venv, make sure Debian's chromium
-# (browser tests; apt, never `playwright install`) and nodejs (the widget's JavaScript
-# tests) are there, then lint, type-check and test. Extra arguments go to pytest.
+# (browser tests; apt, never `playwright install`), nodejs (the widget's JavaScript
+# tests) and npm (configurable-http-proxy for the JupyterHub test) are there, then lint,
+# type-check and test. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
@@ -17,6 +18,12 @@ apt_install() {
 }
 apt_install chromium chromium
 apt_install node nodejs
+apt_install npm npm
+# configurable-http-proxy for the JupyterHub test: project-local, never global (-g).
+if [ ! -x .npm-tools/node_modules/.bin/configurable-http-proxy ]; then
+  echo "test: npm install configurable-http-proxy into .npm-tools/"
+  npm install --prefix .npm-tools --no-audit --no-fund --loglevel=error configurable-http-proxy@5
+fi
 
 echo "test: ruff"
 .venv/bin/ruff check .
