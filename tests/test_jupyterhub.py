@@ -62,7 +62,9 @@ def _stream(hub: Hub, token: str, question: str) -> list[tuple[float, ServerSent
             json={"input": {"question": question}},
         ) as response,
     ):
-        assert response.status_code == 200, response.read()
+        # A 404 here is most often the extension failing to load: its log lines say why.
+        loaded = hub.log_lines("jupyter_lcsse |")
+        assert response.status_code == 200, (response.status_code, loaded)
         assert response.headers["content-type"].startswith("text/event-stream")
         for chunk in response.iter_raw():
             now = time.monotonic()
