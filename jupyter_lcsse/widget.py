@@ -38,6 +38,7 @@ from langchain_core.runnables import Runnable
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, Int, Unicode
 
+from .client import SSEHTTPError
 from .discovery import ServerInfo, ServerNotFound, find_server
 from .runs import ReplayGap, Run, safe_error_message
 from .sse import SSEDecoder
@@ -159,6 +160,35 @@ def _inert_markdown(text: str) -> str:
     return "".join(out)
 
 
+WAIT_TIMEOUT = 300.0
+"""``StreamWidget.wait()``'s default timeout, in seconds: long enough for a slow model's
+answer, short enough that a notebook run headless cannot hang for ever."""
+
+
+def _no_server_message(chain: str, reason: str) -> str:
+    return (
+        f"this kernel found no Jupyter server to run chain {chain!r} on ({reason}). "
+        "A kernel started outside Jupyter's server (nbclient, papermill, VS Code) needs "
+        "LCSSE_SERVER_URL and LCSSE_TOKEN in its environment; or stream a Runnable in "
+        "the kernel: %%lcsse --kernel VAR, or StreamWidget(chain=runnable). "
+        "(In JupyterLab, Ask starts the run from the page.)"
+    )
+
+
+def _start_failure(server: ServerInfo, response: httpx.Response) -> str:
+    """The server's own message for a refused ``POST lcsse/api/runs``, and what to do."""
+    code = response.status_code
+    try:
+        message = str(response.json().get("message") or response.reason_phrase)
+    except ValueError:  # not our JSON: Jupyter's HTML page, or another server
+        message = response.reason_phrase
+        if code == 404:
+            message = f"the server at {server.url} does not have the lcsse extension on"
+    if code in (401, 403):
+        message += " (the server refused this kernel's token: check LCSSE_TOKEN)"
+    return f"HTTP {code}: {message}"
+
+
 class StreamWidget(anywidget.AnyWidget):
     """Streams a chain's answer token by token, with a wire view of the SSE frames."""
 
@@ -243,6 +273,10 @@ class StreamWidget(anywidget.AnyWidget):
             self._start_on_server()
 
     # -- display --------------------------------------------------------------------------
+
+    # What the kernel itself knows of a server-transport run (see ``wait()``).
+    _start_error: Exception | None = None  # why the kernel could not start the run
+    _followed = ""  # the run id the kernel read to its end from the server
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """The widget view, plus the answer for a notebook read without a widget manager.
@@ -463,50 +497,100 @@ class StreamWidget(anywidget.AnyWidget):
             self._done.set()
 
     def _start_on_server(self) -> None:
-        """Start the run from the kernel when it can find its server.
+        """Start the run from the kernel, or say at once why it cannot.
 
         Then the kernel knows the run id without waiting for the browser (whose comm
         messages the kernel reads only between cells), so ``wait()`` works in any later
-        cell, even under "Run All". The browser still reads the stream itself. Without
-        a reachable server the browser starts the run when it renders.
+        cell, even under "Run All". The browser still reads the stream itself.
+
+        A kernel that finds no server, or cannot reach it, sets ``status="error"`` with
+        what to do at once: under nbclient, papermill or VS Code nothing else could ever
+        start the run, and an "idle" widget or a hanging ``wait()`` would hide why. In a
+        page that can reach the server (JupyterLab with a kernel the discovery cannot
+        place) the Ask button still starts the run from the page.
         """
+        self._start_error = None
         try:
             self._server = find_server()
-            headers = {"Authorization": f"token {self._server.token}"} if self._server.token else {}
+        except ServerNotFound as exc:
+            self._server = None
+            self._fail_to_start(ServerNotFound(_no_server_message(self.chain_name, str(exc))))
+            return
+        try:
+            token = self._server.token
             response = httpx.post(
                 self._server.url + "lcsse/api/runs",
                 json={"chain": self.chain_name, "input": self.input},
-                headers=headers,
+                headers={"Authorization": f"token {token}"} if token else {},
                 timeout=10,
             )
-        except (ServerNotFound, httpx.HTTPError) as exc:
-            _log.debug("lcsse: the browser will start the run (%s)", exc)
+        except httpx.HTTPError as exc:
+            message = (
+                f"cannot reach the Jupyter server at {self._server.url} ({exc}); check "
+                "LCSSE_SERVER_URL and that the server runs"
+            )
             self._server = None
+            self._fail_to_start(ServerNotFound(message))
             return
         if response.status_code != 201:
-            try:
-                message = str(response.json().get("message", response.text))
-            except ValueError:
-                message = response.text
-            self.status, self.error = "error", f"HTTP {response.status_code}: {message}"
+            self._fail_to_start(RuntimeError(_start_failure(self._server, response)))
             return
         run = response.json()
         with self.hold_sync():
             self.run_id, self.events_url, self.status = run["id"], run["events_url"], "starting"
 
-    async def wait(self, timeout: float | None = None) -> str:
+    def _fail_to_start(self, exc: Exception) -> None:
+        """No run: the widget (and the saved output) say why, and ``wait()`` raises it."""
+        self._start_error = exc
+        with self.hold_sync():
+            self.error = str(exc)
+            self.status = "error"
+
+    async def wait(self, timeout: float | None = WAIT_TIMEOUT) -> str:
         """Until the run ends; returns the final text (``widget.text``).
 
-        Kernel transport: the run is in this kernel. Server transport: the kernel reads
-        the run's events from the server itself (the browser's comm messages would only
-        arrive between cells), so the text is exact whatever the browser does.
+        Kernel transport: the run is in this kernel. Server transport: when the kernel
+        knows its server and the run id, it reads the run's events from the server
+        itself, whatever the browser reported (the browser's comm messages arrive only
+        between cells, and a browser that could not read the run, e.g. a 403, says
+        "error" with no text). A run that could not start raises why (``ServerNotFound``
+        with what to set when there is no server), at once.
+
+        ``timeout`` (seconds, default ``WAIT_TIMEOUT`` = 300; ``None`` waits for ever)
+        raises ``TimeoutError`` naming the run; the run itself goes on.
         """
-        if self.status in _TERMINAL:
-            return self.text
-        if self.transport == "kernel" or not (self._server and self.run_id):
-            await asyncio.wait_for(self._done.wait(), timeout)
-            return self.text
-        await asyncio.wait_for(self._follow_on_server(self._server, self.run_id), timeout)
+        try:
+            return await asyncio.wait_for(self._wait(), timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(
+                f"run {self.run_id or '(not started)'} of chain {self.chain_name!r} did not "
+                f"end within {timeout:g} s (status {self.status!r}); wait longer with "
+                "`await w.wait(timeout=None)` (or a larger timeout), or stop it with "
+                "`w.stop()`"
+            ) from None
+
+    async def _wait(self) -> str:
+        if self.transport == "server":
+            server, run_id = self._server, self.run_id
+            if server is not None and run_id and self._followed != run_id:
+                try:
+                    await self._follow_on_server(server, run_id)
+                except (httpx.HTTPError, SSEHTTPError) as exc:
+                    if self.status not in _TERMINAL:
+                        raise RuntimeError(
+                            f"cannot read run {run_id} from the server at {server.url}: {exc}"
+                        ) from exc
+                    _log.debug("lcsse: keeping the page's result of %s (%s)", run_id, exc)
+                return self.text
+            if not run_id and self._start_error is not None and self.status == "error":
+                raise type(self._start_error)(str(self._start_error))
+        if self.status == "idle" and not self.run_id:
+            raise RuntimeError(
+                f"no run to wait for: the widget of chain {self.chain_name!r} has not started "
+                "one (autostart=False); call w.ask() first"
+            )
+        while self.status not in _TERMINAL:
+            await self._done.wait()
         return self.text
 
     async def _follow_on_server(self, server: ServerInfo, run_id: str) -> None:
@@ -521,9 +605,12 @@ class StreamWidget(anywidget.AnyWidget):
                     error = str(event.json().get("message", ""))
                 elif event.event == "end":
                     end = event.json()
-        if self.run_id != run_id or not end:
-            return  # a newer run was started meanwhile, or the run was forgotten
+        if self.run_id != run_id:
+            return  # a newer run was started meanwhile
+        if not end:
+            raise SSEHTTPError(410, f"the stream of run {run_id} ended without its end event")
         reason = end.get("reason", "complete")
+        self._followed = run_id
         with self.hold_sync():
             self.text, self.error = "".join(parts), error
             self.chunks = int(end.get("chunks", 0))

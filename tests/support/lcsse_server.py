@@ -1,0 +1,31 @@
+"""A real ``jupyter server`` with the extension, for kernel-side code that talks HTTP.
+
+The widget calls its server with blocking ``httpx`` from the kernel, so the server must
+not share the test's event loop (pytest-jupyter's in-process server would deadlock):
+it runs as its own process, offline, with no user config.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.support.processes import jupyter_process
+
+__all__ = ["TOKEN", "lcsse_server"]
+
+TOKEN = "lcsse-headless-test"
+
+
+@contextmanager
+def lcsse_server(tmp: Path, *, tokens_per_second: float = 200) -> Iterator[str]:
+    """Yield the root URL of a server whose default chain is the offline model."""
+    command = [sys.executable, "-m", "jupyter_server"]
+    args = [
+        f"--ServerApp.root_dir={tmp}",
+        f"--LCSSEApp.offline_tokens_per_second={tokens_per_second}",
+    ]
+    with jupyter_process(command, tmp, token=TOKEN, args=args) as url:
+        yield url
