@@ -9,13 +9,15 @@ in ``initialize_settings`` and reach the handlers through the Tornado settings.
 from __future__ import annotations
 
 import gc
+import logging
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Dict, Enum, Float, Int, Unicode, Union
+from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, Union
 
 from .chains import DEFAULT_SYSTEM_PROMPT, Chain, build_default_chain, load_chains
 from .handlers import handlers
+from .masking import mask_logger
 from .runs import RunRegistry
 
 
@@ -176,6 +178,18 @@ class LCSSEApp(ExtensionApp):
         ),
     ).tag(config=True)
 
+    extra_secrets = List(
+        Unicode(),
+        default_value=[],
+        help=(
+            "Strings masked as *** in error events and in the extension's log, besides "
+            "Jupyter's token, the values of environment variables named *API_KEY, "
+            "*_TOKEN, *_SECRET, *_PASSWORD (OPENAI_API_KEY among them) and well-known key "
+            "shapes (see jupyter_lcsse/masking.py). For secrets a chain holds that have "
+            "none of those shapes, e.g. c.LCSSEApp.extra_secrets = [os.environ['DB_PASS']]."
+        ),
+    ).tag(config=True)
+
     def initialize_settings(self) -> None:
         default = build_default_chain(
             model=self.default_model,
@@ -186,7 +200,11 @@ class LCSSEApp(ExtensionApp):
         )
         chains: dict[str, Chain] = load_chains(self.chains, {"default": default}, self.log)
         token = getattr(self.serverapp, "identity_provider", None)
-        secrets = [getattr(token, "token", "") or ""]
+        secrets = [getattr(token, "token", "") or "", *self.extra_secrets]
+        # The extension's own logger (not the server's: that one prints the login URL).
+        server_log = getattr(self.serverapp, "log", None)
+        if isinstance(self.log, logging.Logger) and self.log is not server_log:
+            mask_logger(self.log, secrets)  # a failed chain's traceback quotes its error
         registry = RunRegistry(
             max_active_runs=self.max_active_runs,
             max_runs=self.max_runs,

@@ -32,6 +32,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
+from .masking import public_url
 from .offline_model import OfflineChatModel
 
 ENTRY_POINT_GROUP = "jupyter_lcsse.chains"
@@ -200,7 +201,8 @@ def build_default_chain(
             chat_model_factory = ChatOpenAI
         base_url = openai_base_url or environ.get("OPENAI_BASE_URL") or None
         chat_model = chat_model_factory(model=openai_model, base_url=base_url, streaming=True)
-        where = f" at {base_url}" if base_url else ""
+        # GET lcsse/api/chains shows this: never the URL's user:password@ or ?api_key=.
+        where = f" at {public_url(base_url)}" if base_url else ""
         description = f"Answers a question with ChatOpenAI ({openai_model}{where})."
     else:
         chat_model = OfflineChatModel(tokens_per_second=offline_tokens_per_second)

@@ -183,6 +183,14 @@ class SecretMaskingFilter(logging.Filter):
         return True
 
 
+def mask_logger(logger: logging.Logger, secrets: Iterable[str] = ()) -> logging.Logger:
+    """Attach a ``SecretMaskingFilter`` (one: a previous one is replaced) to ``logger``."""
+    for old in [f for f in logger.filters if isinstance(f, SecretMaskingFilter)]:
+        logger.removeFilter(old)
+    logger.addFilter(SecretMaskingFilter(list(secrets)))
+    return logger
+
+
 def masked_logger(name: str) -> logging.Logger:
     """``logging.getLogger(name)`` with one ``SecretMaskingFilter`` attached."""
     logger = logging.getLogger(name)

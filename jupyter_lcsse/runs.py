@@ -27,8 +27,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import os
-import re
 import secrets
 import time
 from collections.abc import Callable
@@ -39,13 +37,11 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel
 
 from .inline_parsers import inline_str_parsers
+from .masking import safe_error_message  # one place for every masking rule
 from .sse import ServerSentEvent, encode
 
 RunStatus = Literal["running", "complete", "error", "cancelled"]
 EndReason = Literal["complete", "error", "cancelled", "shutdown"]
-
-_SECRET_PATTERNS = re.compile(r"(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+[A-Za-z0-9._\-]{6,})")
-_MAX_MESSAGE = 500
 
 
 class TooManyRuns(Exception):
@@ -54,24 +50,6 @@ class TooManyRuns(Exception):
 
 class ReplayGap(Exception):
     """The client asked to resume from an event the buffer no longer holds."""
-
-
-def safe_error_message(exc: BaseException, secrets_to_hide: list[str] | None = None) -> str:
-    """A one-line message for the client: no traceback, no key, no token.
-
-    Provider errors often quote the request (and so the key) back; everything that
-    looks like a key, and every configured secret, is masked.
-    """
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    hidden = [s for s in (secrets_to_hide or []) if s and len(s) >= 4]
-    hidden.append(os.environ.get("OPENAI_API_KEY", ""))
-    for secret in hidden:
-        if secret:
-            text = text.replace(secret, "***")
-    text = _SECRET_PATTERNS.sub("***", text)
-    if len(text) > _MAX_MESSAGE:
-        text = text[: _MAX_MESSAGE - 1] + "…"
-    return text
 
 
 def _json_default(obj: Any) -> Any:

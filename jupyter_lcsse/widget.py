@@ -40,12 +40,13 @@ from traitlets import Bool, Float, Int, Unicode
 
 from .client import SSEHTTPError
 from .discovery import ServerInfo, ServerNotFound, find_server
+from .masking import masked_logger
 from .runs import ReplayGap, Run, safe_error_message
 from .sse import SSEDecoder
 
 __all__ = ["StreamWidget"]
 
-_log = logging.getLogger("jupyter_lcsse.widget")
+_log: logging.Logger = masked_logger("jupyter_lcsse.widget")  # a kernel saves its stderr
 _TERMINAL = frozenset({"complete", "error", "cancelled"})
 _STATIC = pathlib.Path(__file__).parent / "static"
 
