@@ -39,6 +39,14 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "lcsse-wheel-test"
 CONFIG_JSON = "etc/jupyter/jupyter_server_config.d/jupyter_lcsse.json"
 
+# Run in the venv: where the package was imported from, and the widget's front end as
+# anywidget loaded it from the installed static/ folder.
+WIDGET_PROBE = """
+import json, jupyter_lcsse
+w = jupyter_lcsse.StreamWidget(chain="default", autostart=False)
+print(json.dumps({"file": jupyter_lcsse.__file__, "esm": w._esm, "css": w._css}))
+"""
+
 # Building fetches hatchling into an isolated env, installing resolves JupyterLab's
 # whole tree: generous bounds so a loaded machine passes and a hang still fails.
 pytestmark = pytest.mark.timeout(900)
@@ -180,17 +188,18 @@ def test_metadata_when_wheel_built_then_license_urls_and_classifiers_for_pypi(
     assert not [c for c in classifiers if c.startswith("License ::")]
 
 
-def test_wheel_when_installed_in_fresh_venv_then_extension_enabled_and_ok(
+def test_wheel_when_installed_in_fresh_venv_then_widget_loads_and_extension_enabled_ok(
     dist: Dist, venv: Path, tmp_path: Path
 ) -> None:
     env = _venv_env(venv, tmp_path)
-    where = _run(
-        [str(venv / "bin" / "python"), "-c", "import jupyter_lcsse; print(jupyter_lcsse.__file__)"],
-        timeout=60,
-        env=env,
-        cwd=tmp_path,
+    out = _run(
+        [str(venv / "bin" / "python"), "-c", WIDGET_PROBE], timeout=120, env=env, cwd=tmp_path
     )
-    assert Path(where.strip()).is_relative_to(venv), "not the installed copy"
+    probe = json.loads(out.strip().splitlines()[-1])
+    assert Path(probe["file"]).is_relative_to(venv), "not the installed copy"
+    static = ROOT / "jupyter_lcsse" / "static"
+    assert probe["esm"] == (static / "widget.js").read_text(encoding="utf-8")
+    assert probe["css"] == (static / "widget.css").read_text(encoding="utf-8")
     installed = json.loads((venv / CONFIG_JSON).read_text())
     assert installed["ServerApp"]["jpserver_extensions"] == {"jupyter_lcsse": True}
 
