@@ -21,6 +21,7 @@ import os
 import secrets
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -89,7 +90,6 @@ def hub_config(tmp: Path, *, port: int, service_token: str) -> str:
         "    '--LCSSEApp.default_model=offline',",
         f"    '--LCSSEApp.offline_tokens_per_second={TOKENS_PER_SECOND}',",
         "    '--LabApp.expose_app_in_browser=True',  # the test runs Lab's commands",
-        "    '--LabApp.news_url=None',",
         "]",
         "c.Spawner.start_timeout = 90",
         "c.Spawner.http_timeout = 90",
@@ -174,14 +174,12 @@ def running_hub(tmp: Path) -> Iterator[Hub]:
     log = tmp / "hub.log"
     env = isolated_env(tmp)
     with log.open("w") as out:
-        # A session of its own, so whatever the hub leaves behind can be ended with it.
         proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(config)],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
             cwd=tmp,
-            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -189,5 +187,28 @@ def running_hub(tmp: Path) -> Iterator[Hub]:
         yield Hub(tmp, url, log, service_token)
     finally:
         stop(proc)  # SIGTERM: the hub stops users' servers and the proxy it started
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # anything of this session left over
+        for pid in _leftover_pids(tmp):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _leftover_pids(tmp: Path) -> list[int]:
+    """What the hub started and did not stop (it crashed, or was killed).
+
+    The proxy and users' servers run in sessions of their own, so they outlive a hub
+    that dies; a hub that shuts down cleanly removes the proxy's pid file and empties
+    each spawner's state, so after a clean stop this finds nothing.
+    """
+    pids: list[int] = []
+    pid_file = tmp / "proxy.pid"
+    if pid_file.exists():
+        with contextlib.suppress(ValueError):
+            pids.append(int(pid_file.read_text().strip()))
+    database = tmp / "jupyterhub.sqlite"
+    if database.exists():
+        with contextlib.closing(sqlite3.connect(database)) as db:
+            for (state,) in db.execute("SELECT state FROM spawners"):
+                pid = json.loads(state or "{}").get("pid")
+                if pid:
+                    pids.append(int(pid))
+    return pids
