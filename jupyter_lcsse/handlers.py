@@ -14,7 +14,6 @@ the stream writer is ``stream_writer.py``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 
@@ -41,6 +40,12 @@ class ChainsHandler(LCSSEHandler):
 
 class _ResumingStream(SSEStreamHandler):
     """Streams a run from after the client's ``Last-Event-ID``, or says why it cannot."""
+
+    def on_connection_close(self) -> None:
+        super().on_connection_close()  # the stream writer's: wake the stream, maybe cancel
+        # Tornado's own (SSEStreamHandler's does not chain to it): a client that leaves
+        # before its body is in must end the handler's wait for that body.
+        web.RequestHandler.on_connection_close(self)
 
     async def resume(self, run: Run, *, cancel_on_close: bool) -> None:
         last_id = self.last_event_id()
@@ -140,13 +145,20 @@ class RunHandler(LCSSEHandler):
     @web.authenticated
     @authorized
     async def delete(self, run_id: str) -> None:
+        """Cancel, and answer once the run has ended: 200, or 202 when its chain ignored
+        the cancellation and was abandoned after ``cancel_timeout`` (the run logs it)."""
         run = self.find_run(run_id)
-        if run.cancel("cancelled"):
-            try:
-                await asyncio.wait_for(run.wait(), self.lcsse.cancel_timeout)
-            except asyncio.TimeoutError:
-                self.log.warning("lcsse: run %s did not stop within the cancel timeout", run.id)
-        self.finish(json.dumps(run.describe()))
+        run.cancel("cancelled")
+        await run.wait()  # within cancel_timeout of the cancel: then the run abandons it
+        status = run.describe()
+        if not run.stopped:
+            self.set_status(202)
+            status["message"] = (
+                f"the chain did not stop within {self.lcsse.cancel_timeout:g} s "
+                "(LCSSEApp.cancel_timeout): its stream has ended (reason cancelled) and "
+                "its slot is free, but its task still runs until it stops by itself"
+            )
+        self.finish(json.dumps(status))
 
 
 class RunEventsHandler(_ResumingStream):

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -442,3 +442,44 @@ async def test_log_when_error_request_carries_token_in_url_then_token_not_logged
     logged = "\n".join(server_log.lines)
     assert f" {code} " in f" {logged} " or str(code) in logged  # the request was logged
     assert token not in logged
+
+
+async def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Whether ``check()`` becomes true within ``timeout`` seconds (polled)."""
+    for _ in range(int(timeout / 0.01)):
+        if check():
+            return True
+        await asyncio.sleep(0.01)
+    return check()
+
+
+def _waiting_handlers() -> int:
+    """Request handlers whose coroutine is still running (waiting for a body, say)."""
+    return sum(
+        1
+        for task in asyncio.all_tasks()
+        if getattr(task.get_coro(), "__qualname__", "") == "RequestHandler._execute"
+    )
+
+
+@pytest.mark.parametrize(
+    "path", ["lcsse/api/chains/echo/stream", "lcsse/api/runs", "lcsse/api/runs/" + "A" * 32]
+)
+async def test_post_when_client_leaves_mid_body_then_handler_ends(
+    raw_http: RawHTTP, jp_serverapp: Any, path: str
+) -> None:
+    baseline = _waiting_handlers()
+    token = jp_serverapp.identity_provider.token
+    await raw_http.open(
+        path,
+        {
+            "Authorization": f"token {token}",
+            "Content-Type": "application/json",
+            "Content-Length": "1000",
+        },
+    )
+    await raw_http.send(b'{"input": ')
+    assert await _eventually(lambda: _waiting_handlers() == baseline + 1)  # waits for the rest
+    raw_http.close()
+    # A handler that never learns the client left waits for the body forever.
+    assert await _eventually(lambda: _waiting_handlers() == baseline)
