@@ -13,6 +13,9 @@ markdown (what users of Jupyter AI tools expect); ``--raw`` shows the plain text
 ``--markdown`` is still accepted, as a no-op, so notebooks written when plain text was
 the default keep working. ``%lcsse chains`` lists the server's chains. Every mistake a
 user can make gives one clear line, not a traceback (``UsageError``).
+
+In a notebook executed headless (nbclient, ``jupyter nbconvert --execute``, papermill)
+the cell waits until its answer is complete, so the saved file keeps it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from IPython.display import display
 from langchain_core.runnables import Runnable
 
 from .discovery import ServerNotFound, find_server
-from .widget import StreamWidget
+from .widget import StreamWidget, _in_headless_cell
 
 USAGE = """\
 %%lcsse [--chain NAME | --kernel VAR] [--raw]   (cell: the body is the question)
@@ -124,8 +127,15 @@ class LCSSEMagics(Magics):
         else:
             chain = args.chain or "default"
             self._check_server_chain(chain)
-        widget = StreamWidget(chain=chain, input=value, markdown=not args.raw)
+        headless = _in_headless_cell() and not isinstance(chain, str)
+        # Headless (nbclient, nbconvert, papermill), a kernel run ends in its own cell,
+        # or the saved notebook would keep "starting" (see StreamWidget._settle_in_cell).
+        widget = StreamWidget(
+            chain=chain, input=value, markdown=not args.raw, autostart=not headless
+        )
         display(widget)
+        if headless:
+            widget._settle_in_cell(start=True)
         return None
 
     def _kernel_runnable(self, name: str) -> Runnable[Any, Any]:

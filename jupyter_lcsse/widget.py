@@ -28,6 +28,7 @@ import json
 import logging
 import pathlib
 import re
+import threading
 import uuid
 import weakref
 from typing import Any
@@ -190,6 +191,50 @@ def _start_failure(server: ServerInfo, response: httpx.Response) -> str:
     return f"HTTP {code}: {message}"
 
 
+# The request the kernel runs now (its header), recorded at each execution's start:
+# the end of a stream is published with it (see ``StreamWidget._refresh_saved_output``).
+_REQUEST: dict[str, Any] = {}
+_TRACKED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _record_request() -> None:
+    """IPython's ``pre_execute``: runs in the new request's context, so the display
+    publisher's parent header is that request's."""
+    from IPython import get_ipython
+
+    header = getattr(getattr(get_ipython(), "display_pub", None), "parent_header", None)
+    if header:
+        _REQUEST["header"] = header
+
+
+def _track_requests(shell: Any) -> None:
+    if shell is None or shell in _TRACKED:
+        return
+    _TRACKED.add(shell)
+    shell.events.register("pre_execute", _record_request)
+    _record_request()  # the cell that displays the first widget
+
+
+def _in_headless_cell() -> bool:
+    """Whether the running cell comes from a client that cannot interact.
+
+    nbclient (so nbconvert, papermill) sends ``allow_stdin: false``: a client that
+    cannot answer ``input()`` shows no live views, and stops reading outputs when the
+    last cell ends. JupyterLab, Notebook, VS Code and the consoles send ``true``.
+    """
+    from IPython import get_ipython
+
+    kernel = getattr(get_ipython(), "kernel", None)
+    try:
+        parent = kernel.get_parent("shell") if kernel is not None else None
+    except Exception:  # an older or unusual kernel: treat it as interactive
+        return False
+    if not isinstance(parent, dict):
+        return False
+    header, content = parent.get("header") or {}, parent.get("content") or {}
+    return header.get("msg_type") == "execute_request" and content.get("allow_stdin") is False
+
+
 class StreamWidget(anywidget.AnyWidget):
     """Streams a chain's answer token by token, with a wire view of the SSE frames."""
 
@@ -305,21 +350,89 @@ class StreamWidget(anywidget.AnyWidget):
 
     def _ipython_display_(self) -> None:
         # Published raw with our display id, so the end of the stream can update it.
+        from IPython import get_ipython
         from IPython.display import display
 
+        _track_requests(get_ipython())
         display(self._bundle(), raw=True, display_id=self._display_id)
+        if self.transport == "server" and _in_headless_cell():
+            self._settle_in_cell()  # the run is on the server: follow it to its end here
 
     def _refresh_saved_output(self) -> None:
+        """Update the displayed bundle to the current state, by display id.
+
+        Sent with the parent of the request the kernel runs now, not of the cell that
+        displayed the widget (which a task inherits): nbclient reads only the running
+        cell's messages, and applies an update by display id to every cell that shows
+        it, so only an update parented to the running cell reaches a notebook executed
+        headless.
+        """
         from IPython import get_ipython
 
-        if get_ipython() is None:
+        shell = get_ipython()
+        if shell is None:
             return  # a plain script: there is no saved output, and printing would be noise
+        publisher: Any = getattr(shell, "display_pub", None)
+        parent = _REQUEST.get("header")
+        token = None
+        if parent and hasattr(publisher, "set_thread_parent"):
+            token = publisher.set_thread_parent(parent)
         try:
             from IPython.display import update_display
 
             update_display(self._bundle(), raw=True, display_id=self._display_id)
         except Exception:  # no IPython display hook: nothing saved to update
             _log.debug("no display to update", exc_info=True)
+        finally:
+            if token is not None:
+                publisher.reset_thread_parent(token)
+
+    def _settle_in_cell(self, *, start: bool = False) -> None:
+        """Headless (nbclient): end the run before this cell ends, blocking the cell.
+
+        nbclient stops reading when the last cell ends, so a widget in the last cell
+        would keep "starting" for good; nobody watches a headless run live, so waiting
+        costs nothing there. The kernel's own event loop is blocked by this cell, so the
+        run goes on a loop of its own in a helper thread (``start``: a kernel-transport
+        run that was not started yet, as ``%%lcsse --kernel`` leaves it). Then the final
+        state is published from this cell.
+        """
+        errors: list[BaseException] = []
+        loops: list[asyncio.AbstractEventLoop] = []
+
+        async def settle() -> None:
+            loops.append(asyncio.get_running_loop())
+            if start:
+                self.ask()
+            await self.wait()
+
+        def work() -> None:
+            try:
+                asyncio.run(settle())
+            except BaseException as exc:  # re-raised in the cell below
+                errors.append(exc)
+
+        thread = threading.Thread(target=work, name="lcsse-headless-cell", daemon=True)
+        thread.start()
+        try:
+            thread.join()
+        except KeyboardInterrupt:  # nbclient's cell timeout interrupts the kernel
+            run = self._run
+            if loops and run is not None:
+                loops[0].call_soon_threadsafe(run.cancel)
+            elif self.transport == "server":
+                self.stop()
+            thread.join(10)
+            raise
+        finally:
+            # wait() bound the widget's event to the helper's closed loop: a fresh one
+            # for this kernel's loop, in the same state.
+            self._done = asyncio.Event()
+            if self.status in _TERMINAL:
+                self._done.set()
+        self._refresh_saved_output()
+        if errors:
+            raise errors[0]
 
     def _on_status(self, change: dict[str, Any]) -> None:
         if change["new"] in _TERMINAL:
