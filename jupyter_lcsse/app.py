@@ -139,6 +139,29 @@ class LCSSEApp(ExtensionApp):
         ),
     ).tag(config=True)
 
+    replay_buffer_bytes = Int(
+        16 * 1024 * 1024,
+        min=0,
+        help=(
+            "Bytes of frames each run keeps for replay, whatever replay_buffer_size says "
+            "(trimmed to three quarters when reached; the newest frame always stays). A "
+            "client that needs a trimmed frame gets 410, or, when it falls that far behind "
+            "while streaming, 'event: error' (ReplayGap) then 'event: end'. Bounds the "
+            "memory of a run whose reader paused, whatever its chunk sizes (0 = no byte "
+            "limit)."
+        ),
+    ).tag(config=True)
+
+    max_finished_bytes = Int(
+        128 * 1024 * 1024,
+        min=0,
+        help=(
+            "Bytes of frames all finished runs may keep together for late readers; past "
+            "that the oldest finished runs are forgotten first, before run_ttl (like "
+            "max_runs, which counts them). 0 = no byte limit."
+        ),
+    ).tag(config=True)
+
     max_body_bytes = Int(
         64 * 1024, min=1, help="Largest request body accepted, in bytes (413 above it)."
     ).tag(config=True)
@@ -146,7 +169,12 @@ class LCSSEApp(ExtensionApp):
     cancel_timeout = Float(
         2.0,
         min=0.0,
-        help="Seconds DELETE waits for a cancelled chain to stop before answering.",
+        help=(
+            "Seconds a cancelled chain has to stop. One that ignores cancellation is then "
+            "abandoned: its stream ends with 'end' (reason cancelled), its max_active_runs "
+            "slot is freed, what it sends later is dropped, and a warning is logged. "
+            "DELETE answers 200 once the chain stopped, or 202 when it was abandoned."
+        ),
     ).tag(config=True)
 
     shutdown_timeout = Float(
@@ -214,6 +242,9 @@ class LCSSEApp(ExtensionApp):
             log=self.log,
             secrets_to_hide=secrets,
             inline_parsers=self.inline_str_parsers,
+            buffer_bytes=self.replay_buffer_bytes,
+            max_finished_bytes=self.max_finished_bytes,
+            cancel_timeout=self.cancel_timeout,
         )
         self.registry = registry
         self.settings.update({"lcsse_chains": chains, "lcsse_runs": registry})

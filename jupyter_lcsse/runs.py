@@ -6,18 +6,28 @@ half is asked for. So a run owns the chain's task and appends every event, alrea
 encoded as its final SSE frame with ``id: n`` (n = 1, 2, 3 ...), to a bounded list.
 Any number of subscribers (HTTP handlers) read the frames after their last seen id,
 so a frame is encoded once per run, never once per subscriber, and a subscriber that
-fell behind gets everything it missed in one write.
+fell behind gets what it missed in a few large writes.
 
 The last two events of every run are ``error`` (only when the chain raised) and
 ``end``; ``end`` is always there, so a client can tell a finished stream from a
-dropped connection and stop reconnecting.
+dropped connection and stop reconnecting. "Always" includes a run cancelled before its
+task took its first step (it never reaches ``_drive``'s own ending), a task cancelled
+directly, and a chain that ignores cancellation: ``cancel_timeout`` after ``cancel()``
+such a run is abandoned, meaning its ``end`` is written, its slot is returned, and
+whatever the stray chain sends afterwards is dropped.
 
 Quirks, on purpose:
 - Empty text chunks (``""``, which ``StrOutputParser`` emits first for many models)
   are not sent: they carry no token and would make time-to-first-token meaningless.
-- The replay buffer keeps the newest ``buffer_size`` frames. A client that asks to
-  resume from before the oldest kept frame gets ``ReplayGap`` (410), never a stream
-  with a silent hole in it.
+- The replay buffer keeps the newest ``buffer_size`` frames (up to twice that before
+  it is trimmed) and, with ``buffer_bytes``, at most that many bytes of frames
+  (trimmed to three quarters when it gets there; the newest frame always stays). A
+  client that asks to resume from before the oldest kept frame gets ``ReplayGap``
+  (410), never a stream with a silent hole in it.
+- Text that UTF-8 cannot carry (lone surrogates: a model's sliced emoji, or JSON input
+  with a ``\\ud800`` escape) is sent with U+FFFD in their place; a valid surrogate pair
+  becomes its character. Without that the first such frame broke every write of the
+  stream, for every reader, on every reconnect.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import dataclasses
 import json
 import logging
 import secrets
+import sys
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -50,6 +61,23 @@ class TooManyRuns(Exception):
 
 class ReplayGap(Exception):
     """The client asked to resume from an event the buffer no longer holds."""
+
+
+_sizeof = sys.getsizeof  # what a frame costs in memory (the str, header included)
+
+
+def utf8_safe(text: str) -> str:
+    """``text`` as UTF-8 can carry it: lone surrogates become U+FFFD.
+
+    ``str.encode("utf-8")`` raises on them, and Tornado encodes every write, so one such
+    frame made every write of its stream fail. A surrogate pair (what a UTF-16 source
+    leaves in a ``str``) becomes the one character it stands for.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
 
 
 def _json_default(obj: Any) -> Any:
@@ -89,6 +117,8 @@ class Run:
         on_finish: Callable[[Run], None],
         secrets_to_hide: list[str] | None = None,
         inline_parsers: bool = True,
+        buffer_bytes: int = 0,
+        cancel_timeout: float = 2.0,
     ) -> None:
         self.id = secrets.token_urlsafe(24)  # 192 random bits: the id is the capability
         self.chain = chain
@@ -102,12 +132,23 @@ class Run:
         self.idle = asyncio.Event()  # set while nobody is subscribed
         self.idle.set()
         self.last_id = 0
+        # Sent on every connection before the frames (not in the log: it has no id).
+        self.metadata_frame = utf8_safe(
+            encode(
+                ServerSentEvent(event="metadata", data=to_json({"run_id": self.id, "chain": chain}))
+            )
+        )
         # LangChain's StrOutputParser otherwise hops to a thread per chunk (inline_parsers.py).
         self._runnable = inline_str_parsers(runnable) if inline_parsers else runnable
         self._input = input
         self._config = config
         self._buffer_size = max(1, buffer_size)
+        self._trim_at = 2 * self._buffer_size
+        self._buffer_bytes = max(0, buffer_bytes)
+        self._bytes_limit = self._buffer_bytes or sys.maxsize  # compared on every append
+        self._bytes = 0  # what self._frames take in memory
         self._orphan_timeout = orphan_timeout
+        self._cancel_timeout = max(0.0, cancel_timeout)
         self._log = log
         self._on_finish = on_finish
         self._secrets = secrets_to_hide or []
@@ -117,7 +158,11 @@ class Run:
         self._t0 = time.monotonic()
         self._cancel_reason: EndReason = "cancelled"
         self._orphan_handle: asyncio.TimerHandle | None = None
+        self._abandon_handle: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
+        self._started = False  # _drive has begun: cancelling now reaches the chain
+        self._sealed = False  # the end frame is in the log: nothing more is appended
+        self._ended = asyncio.Event()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -127,6 +172,7 @@ class Run:
         self._task = asyncio.get_running_loop().create_task(
             self._drive(), name=f"lcsse-run-{self.chain}"
         )
+        self._task.add_done_callback(self._task_done)
         self._arm_orphan_timer()
 
     @property
@@ -137,35 +183,95 @@ class Run:
     def task(self) -> asyncio.Task[None] | None:
         return self._task
 
+    @property
+    def stopped(self) -> bool:
+        """The chain's task has finished, or never ran (False while an abandoned chain
+        that ignored its cancellation still runs)."""
+        task = self._task
+        return task is None or task.done() or (self._sealed and not self._started)
+
     def cancel(self, reason: EndReason = "cancelled") -> bool:
-        """Cancel the chain's task; its stream then ends with ``end`` and ``reason``."""
+        """Cancel the chain's task; its stream then ends with ``end`` and ``reason``.
+
+        A task that has not taken its first step yet never will: the run ends here, in
+        this turn of the loop, and its slot is free at once. A chain that is running
+        gets ``cancel_timeout`` seconds to stop before the run is abandoned.
+        """
         if self.done or self._task is None or self._task.done():
             return False
         self._cancel_reason = reason
         self._task.cancel()
+        if not self._started:
+            self._finish(reason)
+        elif self._abandon_handle is None:
+            loop = asyncio.get_running_loop()
+            self._abandon_handle = loop.call_later(self._cancel_timeout, self._abandon)
         return True
 
     async def wait(self) -> None:
-        """Until the run has finished (its end event is in the log)."""
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._task)
+        """Until the run has ended (its ``end`` frame is in the log).
+
+        Only the run's own cancellation is how a run ends; the waiter's (``wait_for``
+        timing out, a handler cancelled) propagates to the waiter as usual.
+        """
+        await self._ended.wait()
 
     async def _drive(self) -> None:
+        self._started = True
         reason: EndReason = "complete"
+        stream = self._runnable.astream(self._input, self._config)
         try:
-            async for chunk in self._runnable.astream(self._input, self._config):
+            async for chunk in stream:
+                if self._sealed:
+                    break  # abandoned: the chain ignored its cancellation; stop pulling
                 self._emit_chunk(chunk)
         except asyncio.CancelledError:
             reason = self._cancel_reason
         except Exception as exc:
+            if self._sealed:
+                self._log.info("lcsse: abandoned run %s: its chain raised %r", self.id, exc)
+                return
             self._log.error("lcsse: chain %r failed in run %s", self.chain, self.id, exc_info=exc)
             message = safe_error_message(exc, self._secrets)
             self._append(
                 event="error", data=to_json({"type": type(exc).__name__, "message": message})
             )
             reason = "error"
+        if self._sealed:
+            await _close_quietly(stream, self._log)
+            return
         self._finish(reason)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        """The task ended without ``_drive`` ending the run: end it here.
+
+        That is a task cancelled before its first step (``task.cancel()`` by whoever
+        holds it; ``Run.cancel()`` ends such a run itself), or an error in the run's
+        own ending.
+        """
+        if self._sealed:
+            return
+        if task.cancelled():
+            self._finish(self._cancel_reason)
+            return
+        exc = task.exception()
+        self._log.error("lcsse: run %s ended without its end frame", self.id, exc_info=exc)
+        self._finish("error")
+
+    def _abandon(self) -> None:
+        """``cancel_timeout`` passed since ``cancel()`` and the chain still runs."""
+        self._abandon_handle = None
+        if self._sealed:
+            return
+        self._log.warning(
+            "lcsse: run %s of %r did not stop within %.1f s of being cancelled (its chain "
+            "ignores cancellation): its stream ends now and its slot is free; the chain's "
+            "task is left to stop by itself and nothing it sends is kept",
+            self.id,
+            self.chain,
+            self._cancel_timeout,
+        )
+        self._finish(self._cancel_reason)
 
     def _emit_chunk(self, chunk: Any) -> None:
         if isinstance(chunk, str):
@@ -185,44 +291,121 @@ class Run:
             self.ttft_ms = round((time.monotonic() - self._t0) * 1000, 1)
         self.chunks += 1
 
+    def summary(self, reason: EndReason) -> dict[str, Any]:
+        """The payload of an ``end`` frame: ``reason`` and the run's figures so far."""
+        elapsed = self.elapsed_ms
+        if elapsed is None:
+            elapsed = round((time.monotonic() - self._t0) * 1000, 1)
+        return {
+            "reason": reason,
+            "chunks": self.chunks,
+            "ttft_ms": self.ttft_ms,
+            "elapsed_ms": elapsed,
+        }
+
     def _finish(self, reason: EndReason) -> None:
+        if self._sealed:
+            return
         self.elapsed_ms = round((time.monotonic() - self._t0) * 1000, 1)
         self.end_reason = reason
         self.status = "cancelled" if reason == "shutdown" else reason
         self._disarm_orphan_timer()
-        end = {
-            "reason": reason,
-            "chunks": self.chunks,
-            "ttft_ms": self.ttft_ms,
-            "elapsed_ms": self.elapsed_ms,
-        }
-        self._append(event="end", data=to_json(end))
+        if self._abandon_handle is not None:
+            self._abandon_handle.cancel()
+            self._abandon_handle = None
+        self._append(event="end", data=to_json(self.summary(reason)))
+        self._sealed = True
+        self._ended.set()
         self._on_finish(self)
 
     # -- the log ---------------------------------------------------------------------
 
     def _append(self, *, event: str | None, data: str) -> None:
         self.last_id += 1
-        self._frames.append(encode(ServerSentEvent(data=data, event=event, id=str(self.last_id))))
-        if len(self._frames) >= 2 * self._buffer_size:
-            drop = len(self._frames) - self._buffer_size
-            del self._frames[:drop]
-            self._first_id += drop
+        frame = encode(ServerSentEvent(data=data, event=event, id=str(self.last_id)))
+        if not frame.isascii():
+            frame = utf8_safe(frame)
+        self._frames.append(frame)
+        self._bytes += _sizeof(frame)
+        if len(self._frames) >= self._trim_at or self._bytes > self._bytes_limit:
+            self._trim()
         self.wake()
+
+    def _trim(self) -> None:
+        """Drop the oldest frames: to ``buffer_size`` frames when there are twice that,
+        and to three quarters of ``buffer_bytes`` when over it. The newest stays, so a
+        reader that is current never meets a gap. Both in batches, so the list's
+        ``del`` of its head costs O(1) per append on average."""
+        frames = self._frames
+        drop = len(frames) - self._buffer_size if len(frames) >= self._trim_at else 0
+        size = self._bytes
+        if drop:
+            size -= sum(_sizeof(frame) for frame in frames[:drop])
+        if size > self._bytes_limit:
+            target, newest = self._bytes_limit * 3 // 4, len(frames) - 1
+            while drop < newest and size > target:
+                size -= _sizeof(frames[drop])
+                drop += 1
+        del frames[:drop]
+        self._first_id += drop
+        self._bytes = size
+
+    @property
+    def buffered_bytes(self) -> int:
+        """What the replay buffer's frames take in memory now."""
+        return self._bytes
+
+    def _gap(self, last_id: int) -> ReplayGap:
+        limits = f"its newest {self._buffer_size} events"
+        if self._buffer_bytes:
+            limits += f" and at most {self._buffer_bytes} bytes of them"
+        return ReplayGap(
+            f"events {last_id + 1}..{self._first_id - 1} of run {self.id} are no longer "
+            f"buffered (a run keeps {limits}: LCSSEApp.replay_buffer_size, "
+            "LCSSEApp.replay_buffer_bytes)"
+        )
+
+    def check_buffered(self, last_id: int) -> None:
+        """Raise ``ReplayGap`` unless every frame after ``last_id`` is still buffered.
+
+        The check ``frames_after`` makes, without joining the frames.
+        """
+        if last_id < self.last_id and last_id < self._first_id - 1:
+            raise self._gap(last_id)
 
     def frames_after(self, last_id: int) -> str:
         """Every frame with an id above ``last_id``, joined for one write."""
         if last_id >= self.last_id:
             return ""
         if last_id < self._first_id - 1:
-            raise ReplayGap(
-                f"events {last_id + 1}..{self._first_id - 1} of run {self.id} are no longer "
-                f"buffered (the buffer keeps the newest {self._buffer_size})"
-            )
+            raise self._gap(last_id)
         start = last_id - self._first_id + 1
         if start == len(self._frames) - 1:
             return self._frames[start]
         return "".join(self._frames[start:])
+
+    def read(self, last_id: int, max_chars: int) -> tuple[str, int]:
+        """The frames after ``last_id``, about ``max_chars`` of them, for one write.
+
+        Returns them joined and the id of the last one included; at least one frame,
+        and past ``max_chars`` by less than one frame. A reader far behind so takes
+        what it missed in several writes, and the server holds one such batch (and its
+        encoded copies) per reader, not the whole backlog.
+        """
+        if last_id >= self.last_id:
+            return "", last_id
+        if last_id < self._first_id - 1:
+            raise self._gap(last_id)
+        frames = self._frames
+        start = last_id - self._first_id + 1
+        end = len(frames)
+        if start == end - 1:
+            return frames[start], self.last_id
+        stop, size = start, 0
+        while stop < end and size < max_chars:
+            size += len(frames[stop])
+            stop += 1
+        return "".join(frames[start:stop]), self._first_id + stop - 1
 
     def wake(self) -> None:
         """Call every callback handed to ``on_change()`` (once each, then forget it)."""
@@ -307,6 +490,21 @@ class Run:
         }
 
 
+async def _close_quietly(stream: Any, log: logging.Logger) -> None:
+    """Close an abandoned chain's stream (its generators see ``GeneratorExit``).
+
+    A chain that ignored its cancellation may ignore this too, or fail in its cleanup:
+    nobody waits for this task any more, so that is only logged.
+    """
+    aclose = getattr(stream, "aclose", None)
+    if aclose is None:
+        return
+    try:
+        await aclose()
+    except (Exception, asyncio.CancelledError) as exc:  # a stray task: nothing escapes it
+        log.debug("lcsse: closing an abandoned chain's stream failed: %r", exc)
+
+
 class RunRegistry:
     """Every run the server knows, with the limits that keep memory bounded."""
 
@@ -321,22 +519,35 @@ class RunRegistry:
         log: logging.Logger,
         secrets_to_hide: list[str] | None = None,
         inline_parsers: bool = True,
+        buffer_bytes: int = 0,
+        max_finished_bytes: int = 0,
+        cancel_timeout: float = 2.0,
     ) -> None:
         self.max_active_runs = max_active_runs
         self.max_runs = max_runs
         self.run_ttl = run_ttl
         self.orphan_timeout = orphan_timeout
         self.buffer_size = buffer_size
-        self._log = log
+        self.buffer_bytes = buffer_bytes
+        self.max_finished_bytes = max_finished_bytes
+        self.cancel_timeout = cancel_timeout
+        self.log = log
         self._secrets = secrets_to_hide or []
         self._inline_parsers = inline_parsers
         self._runs: dict[str, Run] = {}
-        self._finished: dict[str, asyncio.TimerHandle | None] = {}
+        # Finished runs, oldest first: their TTL timer and the bytes their frames take.
+        self._finished: dict[str, tuple[asyncio.TimerHandle | None, int]] = {}
+        self._finished_bytes = 0
         self._active = 0
 
     @property
     def active(self) -> int:
         return self._active
+
+    @property
+    def finished_bytes(self) -> int:
+        """What the frames of every finished run still known take in memory."""
+        return self._finished_bytes
 
     def get(self, run_id: str) -> Run | None:
         return self._runs.get(run_id)
@@ -360,10 +571,12 @@ class RunRegistry:
             config=config,
             buffer_size=self.buffer_size,
             orphan_timeout=self.orphan_timeout,
-            log=self._log,
+            log=self.log,
             on_finish=self._on_finish,
             secrets_to_hide=self._secrets,
             inline_parsers=self._inline_parsers,
+            buffer_bytes=self.buffer_bytes,
+            cancel_timeout=self.cancel_timeout,
         )
         self._runs[run.id] = run
         self._active += 1
@@ -375,13 +588,20 @@ class RunRegistry:
         handle = None
         if self.run_ttl > 0:
             handle = asyncio.get_running_loop().call_later(self.run_ttl, self._forget, run.id)
-        self._finished[run.id] = handle
-        while len(self._finished) > self.max_runs:
-            oldest = next(iter(self._finished))
-            self._forget(oldest)
+        size = run.buffered_bytes
+        self._finished[run.id] = (handle, size)
+        self._finished_bytes += size
+        # Oldest first; the run that just ended stays even when it alone is over the budget.
+        while len(self._finished) > self.max_runs or (
+            self.max_finished_bytes
+            and self._finished_bytes > self.max_finished_bytes
+            and len(self._finished) > 1
+        ):
+            self._forget(next(iter(self._finished)))
 
     def _forget(self, run_id: str) -> None:
-        handle = self._finished.pop(run_id, None)
+        handle, size = self._finished.pop(run_id, (None, 0))
+        self._finished_bytes -= size
         if handle is not None:
             handle.cancel()
         self._runs.pop(run_id, None)
@@ -402,6 +622,6 @@ class RunRegistry:
                 await asyncio.wait_for(
                     asyncio.gather(*listened), max(0.0, deadline - time.monotonic())
                 )
-        for handle in self._finished.values():
+        for handle, _size in self._finished.values():
             if handle is not None:
                 handle.cancel()

@@ -2,8 +2,10 @@
 
 The writer state machine of the stream endpoints (see docs/architecture.md, "The way
 of one token"): replay after ``Last-Event-ID``, then follow the run live, writing from
-the chain's own step while parked, coalescing fast streams, keep-alives on a timer, and
-ending every stream with the run's ``end`` frame.
+the chain's own step while parked, coalescing fast streams, keep-alives on a timer, a
+reader's backlog in writes of at most about ``MAX_WRITE_CHARS``, and ending every stream
+with ``end``: the run's own, or, for a reader the replay buffer left behind,
+``event: error`` (ReplayGap) and an ``end`` of its own.
 """
 
 from __future__ import annotations
@@ -14,11 +16,35 @@ from tornado.iostream import StreamClosedError
 from tornado.web import GZipContentEncoding
 
 from .handler_base import LCSSEHandler
-from .runs import ReplayGap, Run, to_json
+from .runs import ReplayGap, Run, to_json, utf8_safe
 from .sse import ServerSentEvent, comment, encode
 
 SSE_CONTENT_TYPE = "text/event-stream; charset=utf-8"
 KEEPALIVE = comment("keep-alive")
+MAX_WRITE_CHARS = 1 << 20
+"""About the most one write carries (it may pass this by less than one frame).
+
+A reader that is behind (a reconnect, a paused tab) gets its backlog in writes of this
+size, each after the previous one reached the socket. So the server holds one such
+batch per reader, with Tornado's encoded copies of it, rather than one string of the
+whole backlog and its copies (a paused reader of a 128 MiB run once cost 590 MiB).
+"""
+
+
+def _gap_frames(run: Run, gap: ReplayGap) -> str:
+    """``error`` (type ``ReplayGap``) then ``end`` (reason ``error``) for a reader that
+    fell further behind than the replay buffer keeps.
+
+    Neither has an ``id``: they end this reader's stream, not the run, which may go on.
+    The reader's last event id stays the last frame it got, and a resume from there is
+    answered 410, so a client that ignored ``end`` still stops reconnecting.
+    """
+    error = to_json({"type": "ReplayGap", "message": str(gap)})
+    end = to_json(run.summary("error"))
+    return utf8_safe(
+        encode(ServerSentEvent(event="error", data=error))
+        + encode(ServerSentEvent(event="end", data=end))
+    )
 
 
 class SSEStreamHandler(LCSSEHandler):
@@ -73,11 +99,7 @@ class SSEStreamHandler(LCSSEHandler):
         self._begin_event_stream()
         run.subscribe()
         try:
-            metadata = to_json({"run_id": run.id, "chain": run.chain})
-            self.write(
-                encode(ServerSentEvent(retry=self.lcsse.retry_ms))
-                + encode(ServerSentEvent(event="metadata", data=metadata))
-            )
+            self.write(encode(ServerSentEvent(retry=self.lcsse.retry_ms)) + run.metadata_frame)
             await self.flush()
             await self._follow(run, last_id)
         except StreamClosedError:
@@ -110,15 +132,15 @@ class SSEStreamHandler(LCSSEHandler):
         try:
             while not self._closed:
                 try:
-                    data = run.frames_after(self._cursor)
+                    data, self._cursor = run.read(self._cursor, MAX_WRITE_CHARS)
                 except ReplayGap as exc:
-                    # A reader so slow the buffer moved past it: say so rather than skip.
-                    error = to_json({"type": "ReplayGap", "message": str(exc)})
-                    self.write(encode(ServerSentEvent(event="error", data=error)))
+                    # A reader so slow the buffer moved past it: say so rather than skip,
+                    # and end its stream (a resume from its last id would get 410).
+                    self.write(_gap_frames(run, exc))
                     return
+                behind = self._cursor < run.last_id  # more than one write's worth waits
                 if data:
                     self._last_frames = loop.time()
-                self._cursor = run.last_id
                 if self._keepalive_due and not data:
                     data = KEEPALIVE
                 self._keepalive_due = False
@@ -136,7 +158,7 @@ class SSEStreamHandler(LCSSEHandler):
                     flushing, self._flushing = self._flushing, None
                     await flushing
                 hold = self._last_frames + self._coalesce - loop.time()
-                if hold > 0 and not run.done and not self._closed:
+                if hold > 0 and not behind and not run.done and not self._closed:
                     await self._wait(run, nap=hold)
         finally:
             self._parked = self._napping = False

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from langchain_core.messages import AIMessageChunk
-from langchain_core.runnables import RunnableGenerator, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 
 class Probe:
@@ -145,3 +145,74 @@ TEST_CHAINS: dict[str, Any] = {
     "broken_factory": "tests.support.chains:factory_that_fails",
     "broken_ref": "no colon here",
 }
+
+
+# -- Run lifecycle and byte budgets (tests/test_run_lifecycle.py, tests/test_byte_budget.py)
+
+STRAY: list[str] = []  # what the stubborn chain did after its run was cancelled
+
+
+async def _stubborn(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
+    """Ignores cancellation: catches ``CancelledError`` and streams on (``count`` ticks).
+
+    Only closing its generator stops it, which is what a server can do to a chain like
+    this once the run is abandoned. ``STRAY`` records both.
+    """
+    async for value in inputs:
+        try:
+            for i in range(int(value.get("count", 200))):
+                try:
+                    await asyncio.sleep(float(value.get("interval", 0.02)))
+                except asyncio.CancelledError:
+                    STRAY.append("cancel ignored")
+                yield f"tick {i}\n"
+        except GeneratorExit:
+            STRAY.append("closed")
+            raise
+
+
+stubborn = RunnableGenerator(_stubborn)
+
+
+async def _surrogates(inputs: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """Text that is no valid UTF-8 (lone surrogates, as a sliced emoji leaves), then a failure."""
+    async for _ in inputs:
+        yield "ok \ud800"
+        yield "\ud83d\ude00"  # a surrogate pair: one character (U+1F600) once encoded
+        yield {"note": "lone \udfff"}
+        raise ValueError("failed at \ud800")
+
+
+surrogates = RunnableGenerator(_surrogates)
+
+
+class Bulk(Runnable[dict[str, Any], str]):
+    """``count`` chunks of ``size`` characters (default 2,048 x 64 KiB = 128 MiB), numbered.
+
+    A ``Runnable`` with its own ``astream``, not a ``RunnableGenerator``: LangChain's
+    streaming wrapper adds every chunk to the run's total output for its callbacks,
+    which for 2,048 chunks of 64 KiB is quadratic (terabytes copied).
+    """
+
+    def invoke(self, input: dict[str, Any], config: Any = None, **kwargs: Any) -> str:
+        raise NotImplementedError("Bulk only streams")
+
+    async def astream(  # type: ignore[override]
+        self, input: dict[str, Any], config: Any = None, **kwargs: Any
+    ) -> AsyncIterator[str]:
+        size = int(input.get("size", 65_536))
+        filler = "x" * max(0, size - 7)
+        for i in range(int(input.get("count", 2_048))):
+            yield f"{i:06d}:{filler}"
+            await asyncio.sleep(float(input.get("delay", 0)))
+
+
+bulk = Bulk()
+
+TEST_CHAINS.update(
+    {
+        "stubborn": "tests.support.chains:stubborn",
+        "surrogates": "tests.support.chains:surrogates",
+        "bulk": "tests.support.chains:bulk",
+    }
+)
