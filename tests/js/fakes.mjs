@@ -1,0 +1,204 @@
+// Just enough of a browser for the widget's modules in node: a DOM that builds nodes
+// (no HTML parsing at all, like the widget), document.cookie, and an anywidget model.
+
+class Node {
+  constructor(tagName, text) {
+    this.tagName = tagName ? tagName.toUpperCase() : null;
+    this.children = [];
+    this.attributes = {};
+    this.style = {};
+    this.dataset = {};
+    this.listeners = {};
+    this.classes = new Set();
+    this.classList = { toggle: (name, on) => (on ? this.classes.add(name) : this.classes.delete(name)) };
+    this._text = text ?? "";
+  }
+
+  addEventListener(name, callback) {
+    this.listeners[name] = callback;
+  }
+
+  click() {
+    this.listeners.click?.();
+  }
+
+  append(...nodes) {
+    this.children.push(...nodes);
+  }
+
+  replaceChildren() {
+    this.children = [];
+  }
+
+  get lastElementChild() {
+    const elements = this.children.filter((c) => c.tagName);
+    return elements[elements.length - 1] ?? null;
+  }
+
+  setAttribute(name, value) {
+    this.attributes[name] = String(value);
+  }
+
+  getAttribute(name) {
+    return this.attributes[name] ?? null;
+  }
+
+  get textContent() {
+    return this.tagName ? this.children.map((c) => c.textContent).join("") : this._text;
+  }
+
+  set textContent(value) {
+    if (this.tagName) this.children = [new Node(null, String(value))];
+    else this._text = String(value);
+  }
+
+  /** Elements below this one with the tag name (lower case), in document order. */
+  all(tag) {
+    const found = [];
+    for (const child of this.children) {
+      if (child.tagName === tag.toUpperCase()) found.push(child);
+      if (child.tagName) found.push(...child.all(tag));
+    }
+    return found;
+  }
+}
+
+export function installDocument(cookie = "") {
+  globalThis.document = {
+    cookie,
+    body: null,
+    createElement: (tag) => new Node(tag),
+    createTextNode: (text) => new Node(null, text),
+    getElementById: () => null,
+  };
+  return globalThis.document;
+}
+
+/** A Backbone-like model as anywidget hands it to initialize/render. */
+export class FakeModel {
+  constructor(state) {
+    this.state = { ...state };
+    this.handlers = new Map();
+    this.sent = []; // custom messages to the kernel
+    this.saved = []; // save_changes() calls, with what was set since the last one
+    this.pendingSave = {};
+  }
+
+  get(name) {
+    return this.state[name];
+  }
+
+  set(values) {
+    Object.assign(this.state, values);
+    Object.assign(this.pendingSave, values);
+    this.emit("change");
+  }
+
+  save_changes() {
+    this.saved.push(this.pendingSave);
+    this.pendingSave = {};
+  }
+
+  send(content) {
+    this.sent.push(content);
+  }
+
+  on(name, callback) {
+    if (!this.handlers.has(name)) this.handlers.set(name, new Set());
+    this.handlers.get(name).add(callback);
+  }
+
+  off(name, callback) {
+    this.handlers.get(name)?.delete(callback);
+  }
+
+  emit(name, ...args) {
+    for (const callback of [...(this.handlers.get(name) ?? [])]) callback(...args);
+  }
+
+  /** What the kernel does: change traits (an update message) or send a custom message. */
+  kernelSets(values) {
+    Object.assign(this.state, values);
+    this.emit("change");
+  }
+
+  kernelSends(content) {
+    this.emit("msg:custom", content);
+  }
+}
+
+export function kernelModel(extra = {}) {
+  return new FakeModel({
+    transport: "kernel",
+    chain_name: "ticks",
+    input: "go",
+    input_key: ".",
+    markdown: false,
+    autostart: true,
+    status: "idle",
+    error: "",
+    text: "",
+    run_id: "",
+    events_url: "",
+    chunks: 0,
+    ttft_ms: null,
+    elapsed_ms: null,
+    reconnects: 0,
+    _store_key: "k1",
+    ...extra,
+  });
+}
+
+export function serverModel(extra = {}) {
+  return kernelModel({
+    transport: "server",
+    chain_name: "default",
+    input: { question: "What is SSE?" },
+    input_key: "question",
+    ...extra,
+  });
+}
+
+/** SSE frames for events first..last of a run, each a token `t<id> `. */
+export function frames(first, last) {
+  let text = "";
+  for (let id = first; id <= last; id += 1) text += `id: ${id}\ndata: t${id} \n\n`;
+  return text;
+}
+
+export function tokens(first, last) {
+  let text = "";
+  for (let id = first; id <= last; id += 1) text += `t${id} `;
+  return text;
+}
+
+/**
+ * A fetch that answers like the lcsse API: POST runs -> 201, GET events -> `events`
+ * (a list of bodies, one per connection; a number is a status), DELETE -> 200.
+ * Every request is recorded with its method, URL, headers and body.
+ */
+export function fakeFetch({ events = [frames(1, 3) + 'id: 4\nevent: end\ndata: {"reason":"complete","chunks":3,"ttft_ms":5,"elapsed_ms":9}\n\n'] } = {}) {
+  const requests = [];
+  let runs = 0;
+  const connections = [...events];
+  const fetch = async (url, init = {}) => {
+    const method = init.method ?? "GET";
+    requests.push({ method, url, headers: { ...(init.headers ?? {}) }, body: init.body });
+    if (method === "POST") {
+      runs += 1;
+      const id = `run${runs}`;
+      const body = { id, events_url: `/base/lcsse/api/runs/${id}/events`, status: "running" };
+      return new Response(JSON.stringify(body), { status: 201 });
+    }
+    if (method === "DELETE") return new Response("{}", { status: 200 });
+    const next = connections.length ? connections.shift() : 204;
+    if (typeof next === "number") return new Response(null, { status: next });
+    return new Response(next, { status: 200, headers: { "Content-Type": "text/event-stream" } });
+  };
+  return { fetch, requests };
+}
+
+/** Let pending promises and zero-delay timers run. */
+export function settle(ms = 20) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
