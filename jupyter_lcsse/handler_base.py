@@ -10,9 +10,13 @@ limit checked in the handler comes too late. The handlers are therefore
 ``@stream_request_body``: ``prepare`` runs once the headers are in, refuses a request
 with no user (403) or with a ``Content-Length`` over ``LCSSEApp.max_body_bytes`` (413)
 before a byte of the body is read, and ``data_received`` stops a chunked body the
-moment it passes the limit. JSON that Python's parser cannot take (nesting deeper than
-the recursion limit, integers over 4,300 digits) and JSON nested deeper than
-``MAX_JSON_DEPTH`` answer 400, and an absurd ``Last-Event-ID`` answers 400, not 500.
+moment it passes the limit. A refused body of at most ``DRAIN_BYTES`` is then read and
+dropped, so a client that sends its whole body before reading can see the 413 (see
+``_answer_then_drain``); a bigger one, or a request with no user, is cut off.
+
+JSON that Python's parser cannot take (nesting deeper than the recursion limit,
+integers over 4,300 digits) and JSON nested deeper than ``MAX_JSON_DEPTH`` answer 400,
+and an absurd ``Last-Event-ID`` answers 400, not 500.
 
 Log lines: tornado logs a request's URI, ``?token=`` included, with every 4xx that has
 a message and with every uncaught exception; ``_request_summary`` and
@@ -45,6 +49,7 @@ AUTH_RESOURCE = "lcsse"
 ALLOWED_CONFIG_KEYS = frozenset(
     {"tags", "metadata", "run_name", "configurable", "recursion_limit", "max_concurrency"}
 )
+DRAIN_BYTES = 8 * 1024 * 1024  # a refused body up to this size is read and dropped
 MAX_JSON_DEPTH = 100  # objects/arrays inside each other; real chain input is a few deep
 MAX_EVENT_ID_DIGITS = 18  # event ids are per-run counters; 18 digits is beyond any run
 UNKNOWN_RUN = "unknown run (it never existed, or it ended and was forgotten)"
@@ -68,6 +73,7 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
     _body_parts: list[bytes]
     _body_size = 0
     _body_refused = False
+    _drain_left = 0  # bytes of a refused body still to read and drop (see prepare)
 
     @property
     def lcsse(self) -> LCSSEApp:
@@ -95,11 +101,41 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
             raise HTTPError(403)
         length = self.request.headers.get("Content-Length")
         limit = self.lcsse.max_body_bytes
-        if length is not None and length.isdigit() and int(length) > limit:
-            raise HTTPError(413, _too_large(int(length), limit))
+        if length is None or not length.isdigit() or int(length) <= limit:
+            return
+        size = int(length)
+        error = HTTPError(413, _too_large(size, limit))
+        if size > DRAIN_BYTES or self.request.headers.get("Expect", "").lower() == "100-continue":
+            # Nothing of the body is read. (A client waiting for "100 Continue" sends none.)
+            raise error
+        self._answer_then_drain(error, size)
+
+    def _answer_then_drain(self, error: HTTPError, size: int) -> None:
+        """Send the 413 now; read the rest of the body into nothing, then close.
+
+        Closing a socket with unread input makes the kernel send RST, and a client still
+        sending its body (httpx, requests: they read only after sending) then loses the
+        413 it was sent and sees "connection reset". Draining a body of at most
+        ``DRAIN_BYTES`` lets it read the answer; nothing is kept.
+        """
+        self._drain_left = size
+        self.set_status(error.status_code)
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Connection", "close")
+        payload = json.dumps({"message": error.log_message, "reason": None}).encode()
+        self.set_header("Content-Length", str(len(payload)))
+        self.write(payload)
+        self.flush()
+        self.log_exception(HTTPError, error, None)
 
     def data_received(self, chunk: bytes) -> None:
         """Collect the body; past the limit (a chunked body), answer 413 and stop reading."""
+        if self._drain_left:
+            self._drain_left = max(0, self._drain_left - len(chunk))
+            if not self._drain_left:  # all read: close cleanly, never call the method
+                self.finish()
+                self._end_body_wait()
+            return
         if self._body_refused:
             return
         self._body_size += len(chunk)
@@ -112,8 +148,14 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
         error = HTTPError(413, _too_large(self._body_size, limit, streaming=True))
         self.send_error(413, exc_info=(HTTPError, error, None))
         # The response is out and Tornado closes the connection instead of reading on.
-        # Tornado's _execute still waits for the body before calling the method: end
-        # that wait as a client leaving would (a fresh future takes any later finish).
+        self._end_body_wait()
+
+    def _end_body_wait(self) -> None:
+        """End Tornado's wait for the body (in ``_execute``) as a client leaving would.
+
+        The method must not run for a refused body; a fresh future takes the result
+        Tornado sets once the body's last byte is in.
+        """
         waiting: Future[None] = self.request._body_future
         self.request._body_future = type(waiting)()
         if not waiting.done():

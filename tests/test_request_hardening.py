@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from tornado.httpclient import HTTPClientError
 
@@ -131,6 +132,40 @@ async def test_post_when_no_token_and_small_body_then_403_before_body_is_read(
     await raw_http.send(b"x" * 100)
     code, _, _ = await raw_http.response()
     assert code == 403
+
+
+async def test_post_when_client_sends_5mb_before_reading_then_it_still_reads_413(
+    server_url: str, jp_serverapp: Any
+) -> None:
+    # httpx (like requests) reads the answer only after sending the whole body. A
+    # server that closes with unread input resets the connection and the 413 is lost.
+    token = jp_serverapp.identity_provider.token
+    async with httpx.AsyncClient(headers={"Authorization": f"token {token}"}) as http:
+        for _ in range(2):
+            response = await http.post(
+                server_url + "lcsse/api/chains/default/stream",
+                json={"input": {"question": "x" * 5_000_000}},
+            )
+            assert response.status_code == 413
+            assert "LCSSEApp.max_body_bytes" in response.json()["message"]
+
+
+async def test_post_when_expect_100_continue_and_too_big_then_413_without_continue(
+    raw_http: RawHTTP, jp_serverapp: Any
+) -> None:
+    token = jp_serverapp.identity_provider.token
+    await raw_http.open(
+        _stream_path(),
+        {
+            "Authorization": f"token {token}",
+            "Content-Type": "application/json",
+            "Content-Length": "1000000",
+            "Expect": "100-continue",
+        },
+    )
+    code, _, body = await raw_http.response()  # curl waits here before sending its body
+    assert code == 413
+    assert "LCSSEApp.max_body_bytes" in json.loads(body)["message"]
 
 
 def _chunk(data: bytes) -> bytes:
