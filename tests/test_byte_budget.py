@@ -50,7 +50,6 @@ async def test_run_when_frames_exceed_replay_buffer_bytes_then_oldest_trimmed_an
     jp_serverapp: Any, jp_fetch: Any, sse_fetch: SSEFetch
 ) -> None:
     run = await _finished_run(jp_serverapp, jp_fetch, 40)  # 2.5 MiB, 10 times the budget
-    assert 0 < run.buffered_bytes <= 256 * KIB
     with pytest.raises(HTTPClientError) as info:
         await jp_fetch("lcsse", "api", "runs", run.id, "events", headers={"Last-Event-ID": "0"})
     code, message = json_error(info.value)
@@ -62,6 +61,7 @@ async def test_run_when_frames_exceed_replay_buffer_bytes_then_oldest_trimmed_an
     )
     assert tail.text.startswith("000039:")
     assert tail.end["reason"] == "complete"
+    assert 0 < run.buffered_bytes <= 256 * KIB
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ async def test_stream_when_reader_is_far_behind_then_each_write_is_bounded(
     assert replay.end["reason"] == "complete"
     assert [e.data[:6] for e in replay.of_type("message")] == [f"{i:06d}" for i in range(40)]
     # Not one 2.5 MiB string (and its encoded copies) per reader: batches of about 1 MiB.
-    assert max(writes) <= stream_writer.MAX_WRITE_CHARS + CHUNK + 100
+    assert max(writes) <= 1024 * KIB + CHUNK + 100  # MAX_WRITE_CHARS, passed by < 1 frame
     assert len(writes) >= 3
 
 

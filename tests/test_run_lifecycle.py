@@ -123,24 +123,19 @@ async def test_delete_when_chain_ignores_cancellation_then_202_stream_ends_and_s
     jp_fetch: Any, jp_serverapp: Any, sse_fetch: SSEFetch, caplog: pytest.LogCaptureFixture
 ) -> None:
     registry = _registry(jp_serverapp)
-    logger = registry.log
-    logger.addHandler(caplog.handler)
-    try:
-        run_id = await _start(jp_fetch, "stubborn", {"count": 300, "interval": 0.02})
-        deleting: list[Any] = []
+    run_id = await _start(jp_fetch, "stubborn", {"count": 300, "interval": 0.02})
+    deleting: list[Any] = []
 
-        def on_event(event: ServerSentEvent) -> None:
-            if event.event == "message" and not deleting:
-                deleting.append(
-                    asyncio.ensure_future(jp_fetch("lcsse", "api", "runs", run_id, method="DELETE"))
-                )
+    def on_event(event: ServerSentEvent) -> None:
+        if event.event == "message" and not deleting:
+            deleting.append(
+                asyncio.ensure_future(jp_fetch("lcsse", "api", "runs", run_id, method="DELETE"))
+            )
 
-        response = await asyncio.wait_for(
-            sse_fetch("lcsse", "api", "runs", run_id, "events", on_event=on_event), 10
-        )
-        deleted = await deleting[0]
-    finally:
-        logger.removeHandler(caplog.handler)
+    response = await asyncio.wait_for(
+        sse_fetch("lcsse", "api", "runs", run_id, "events", on_event=on_event), 10
+    )
+    deleted = await deleting[0]
     body = json.loads(deleted.body)
     assert deleted.code == 202
     assert body["status"] == "cancelled"

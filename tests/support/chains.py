@@ -152,17 +152,25 @@ TEST_CHAINS: dict[str, Any] = {
 STRAY: list[str] = []  # what the stubborn chain did after its run was cancelled
 
 
-async def _stubborn(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
+class Stubborn(Runnable[dict[str, Any], str]):
     """Ignores cancellation: catches ``CancelledError`` and streams on (``count`` ticks).
 
     Only closing its generator stops it, which is what a server can do to a chain like
-    this once the run is abandoned. ``STRAY`` records both.
+    this once the run is abandoned. ``STRAY`` records both. Its own ``astream`` (not a
+    ``RunnableGenerator``, whose steps LangChain runs in tasks of their own) so the
+    cancellation always lands in its ``sleep``, never in LangChain's machinery.
     """
-    async for value in inputs:
+
+    def invoke(self, input: dict[str, Any], config: Any = None, **kwargs: Any) -> str:
+        raise NotImplementedError("Stubborn only streams")
+
+    async def astream(  # type: ignore[override]
+        self, input: dict[str, Any], config: Any = None, **kwargs: Any
+    ) -> AsyncIterator[str]:
         try:
-            for i in range(int(value.get("count", 200))):
+            for i in range(int(input.get("count", 200))):
                 try:
-                    await asyncio.sleep(float(value.get("interval", 0.02)))
+                    await asyncio.sleep(float(input.get("interval", 0.02)))
                 except asyncio.CancelledError:
                     STRAY.append("cancel ignored")
                 yield f"tick {i}\n"
@@ -171,7 +179,7 @@ async def _stubborn(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
             raise
 
 
-stubborn = RunnableGenerator(_stubborn)
+stubborn = Stubborn()
 
 
 async def _surrogates(inputs: AsyncIterator[Any]) -> AsyncIterator[Any]:
