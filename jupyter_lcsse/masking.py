@@ -17,7 +17,8 @@ hide the same things:
 - the password of ``scheme://user:password@host`` URLs.
 
 Masking is deliberately eager: a masked word in an error message costs nothing, a
-leaked key costs a rotation. A secret shorter than 4 characters is not masked
+leaked key costs a rotation. A configured secret shorter than 4 characters, and an
+environment value shorter than 8 (``SOME_TOKEN=true`` is a switch), is not masked
 verbatim (it would mask ordinary words); the shapes still apply.
 """
 
@@ -32,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 MASK = "***"
 MAX_MESSAGE = 500
 _MIN_SECRET = 4
+_MIN_ENV_SECRET = 8  # FOO_TOKEN=true is a switch, not a secret: "true" must stay readable
 
 # Names of environment variables whose values are secrets (matched at the end).
 _SECRET_ENV = re.compile(r"(API_KEY|_TOKEN|_SECRET|_SECRET_KEY|_ACCESS_KEY|_PASSWORD)$", re.I)
@@ -78,7 +80,7 @@ _URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.\-]*://[^/\s:@]*:)[^/\s@]+
 def env_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
     """Values of the environment variables whose names say they are secrets."""
     env = os.environ if environ is None else environ
-    return [value for name, value in env.items() if value and _SECRET_ENV.search(name)]
+    return [v for n, v in env.items() if len(v) >= _MIN_ENV_SECRET and _SECRET_ENV.search(n)]
 
 
 def mask_secrets(text: str, secrets: Iterable[str] = ()) -> str:

@@ -16,13 +16,31 @@ from typing import Any
 
 import httpx
 import pytest
+from langchain_core.runnables import RunnableLambda
 from tornado.httpclient import HTTPClientError
 
 from tests.conftest import SSEFetch, json_error
+from tests.support.chains import TEST_CHAINS
 
 STREAM = ("lcsse", "api", "chains", "default", "stream")
+BAD_SCHEMA = ("lcsse", "api", "chains", "bad_schema", "stream")
 RUNS = ("lcsse", "api", "runs")
 FIFTY_MB = 50 * 1024 * 1024
+
+
+class _BadSchema(RunnableLambda[Any, str]):
+    """An admin's chain whose input schema has a broken regex: validating input raises."""
+
+    def get_input_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        return {"type": "object", "properties": {"q": {"type": "string", "pattern": "("}}}
+
+
+bad_schema = _BadSchema(lambda value: "never")
+
+
+@pytest.fixture
+def lcsse_config() -> dict[str, Any]:
+    return {"chains": {**TEST_CHAINS, "bad_schema": "tests.test_request_hardening:bad_schema"}}
 
 
 async def _error(jp_fetch: Any, *parts: str, **kwargs: Any) -> tuple[int, str]:
@@ -452,6 +470,7 @@ def server_log(jp_serverapp: Any) -> Iterator[_Collect]:
         ("POST", STREAM, '{"input": {"question": 5}}', 422),
         ("POST", ("lcsse", "api", "chains", "nope", "stream"), '{"input": 1}', 404),
         ("POST", STREAM, '{"input": "q"}', 409),  # with Last-Event-ID: a retry
+        ("POST", BAD_SCHEMA, '{"input": {"q": "x"}}', 500),  # an uncaught exception
     ],
 )
 async def test_log_when_error_request_carries_token_in_url_then_token_not_logged(
@@ -475,7 +494,9 @@ async def test_log_when_error_request_carries_token_in_url_then_token_not_logged
     )
     assert got == code
     logged = "\n".join(server_log.lines)
-    assert f" {code} " in f" {logged} " or str(code) in logged  # the request was logged
+    assert "/lcsse/api/" in logged  # the failed request was logged, path and all
+    if code == 500:
+        assert "Traceback" in logged  # the log keeps what went wrong
     assert token not in logged
 
 

@@ -117,6 +117,13 @@ def test_mask_when_secret_configured_or_in_secret_env_var_then_masked(
     assert masked == "bad creds ***, *** and ***"
 
 
+def test_mask_when_secret_named_env_var_holds_a_switch_then_word_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HF_HUB_DISABLE_TOKEN", "true")
+    assert mask_secrets("streaming is true for this chain") == "streaming is true for this chain"
+
+
 def test_safe_error_message_when_imported_from_runs_then_same_masking() -> None:
     from jupyter_lcsse.runs import safe_error_message as from_runs
 
