@@ -355,7 +355,8 @@ class StreamWidget(anywidget.AnyWidget):
 
         _track_requests(get_ipython())
         display(self._bundle(), raw=True, display_id=self._display_id)
-        if self.transport == "server" and _in_headless_cell():
+        started = self.run_id and self._server is not None and self.status not in _TERMINAL
+        if self.transport == "server" and started and _in_headless_cell():
             self._settle_in_cell()  # the run is on the server: follow it to its end here
 
     def _refresh_saved_output(self) -> None:

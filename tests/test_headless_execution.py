@@ -58,6 +58,7 @@ CELLS: list[tuple[str, str | None]] = [
         'StreamWidget("default", {"question": "What is Last-Event-ID?"})',
         answer_for("What is Last-Event-ID?"),
     ),
+    ('StreamWidget("default", autostart=False)', "StreamWidget(default: idle)"),  # no run
     ("%%lcsse --kernel slow --raw\nomega", _spelled("omega")),  # the last cell
 ]
 EXPECTED = dict(enumerate(text for _, text in CELLS))
@@ -92,7 +93,7 @@ def _check_saved(book: Any) -> None:
         assert len(outputs) == 1, f"cell {index}: {cell.outputs}"
         data = outputs[0]["data"]
         assert data["text/plain"] == expected, f"cell {index} kept {data['text/plain']!r}"
-        markdown = "--raw" not in cell.source
+        markdown = "--raw" not in cell.source and "autostart=False" not in cell.source
         assert ("text/markdown" in data) is markdown, f"cell {index}"
 
 
@@ -134,3 +135,26 @@ def test_nbconvert_execute_when_widgets_stream_then_saved_file_keeps_each_text(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     _check_saved(nbformat.read(tmp_path / "executed.ipynb", as_version=4))
+
+
+def test_nbclient_when_no_server_then_saved_output_says_what_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A kernel as nbclient starts it: no server settings, no server running anywhere.
+    monkeypatch.delenv("LCSSE_SERVER_URL", raising=False)
+    monkeypatch.delenv("LCSSE_TOKEN", raising=False)
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    cells = [
+        "%load_ext jupyter_lcsse",
+        "%%lcsse\nWhat is SSE?",
+        'from jupyter_lcsse import StreamWidget\nw = StreamWidget("default", "q")\nw',
+        "try:\n    await w.wait()\nexcept Exception as exc:\n    print(type(exc).__name__)",
+    ]
+    book = new_notebook(cells=[new_code_cell(source) for source in cells])
+    NotebookClient(book, timeout=60, kernel_name="python3").execute()
+    for index in (1, 2):
+        [output] = _widget_outputs(book.cells[index])
+        saved = output["data"]["text/plain"]
+        assert saved.startswith("StreamWidget(default: error): this kernel found no Jupyter")
+        assert "LCSSE_SERVER_URL and LCSSE_TOKEN" in saved and "--kernel" in saved
+    assert book.cells[3].outputs[0]["text"] == "ServerNotFound\n"  # at once, not a timeout
