@@ -32,12 +32,12 @@ def page() -> Iterator[Any]:
         yield p
 
 
-def _screenshot_path() -> Path:
-    """docs/widget.png when LCSSE_UPDATE_SCREENSHOT=1 (for the README), else a scratch copy."""
+def _screenshot_path(name: str = "widget.png") -> Path:
+    """docs/NAME when LCSSE_UPDATE_SCREENSHOT=1 (for the README), else a scratch copy."""
     if os.environ.get("LCSSE_UPDATE_SCREENSHOT") == "1":
-        return REPO / "docs" / "widget.png"
+        return REPO / "docs" / name
     (REPO / "test-artifacts").mkdir(exist_ok=True)
-    return REPO / "test-artifacts" / "widget.png"
+    return REPO / "test-artifacts" / name
 
 
 def _wait_status(page: Any, status: str, timeout: float = 60_000, nth: int = 0) -> None:
@@ -65,7 +65,7 @@ def _run_id(page: Any, nth: int = 0) -> str:
 
 def test_cell_magic_when_run_then_widget_shows_the_api_answer(lab: Lab, page: Any) -> None:
     question = "What is SSE?"
-    url = lab.notebook("magic.ipynb", ["%load_ext jupyter_lcsse", f"%%lcsse\n{question}"])
+    url = lab.notebook("magic.ipynb", ["%load_ext jupyter_lcsse", f"%%lcsse --raw\n{question}"])
     open_and_run_all(page, url)
     _wait_status(page, "streaming")
     page.wait_for_function("() => document.querySelector('.lcsse-output').textContent.length > 300")
@@ -75,6 +75,7 @@ def test_cell_magic_when_run_then_widget_shows_the_api_answer(lab: Lab, page: An
     assert _output(page) == answer_for(question)
     status = page.locator(STATUS).first.text_content()
     assert "complete · first token" in status and "172 chunks" in status
+    assert "reconnect" not in status  # none happened: nothing to say
     run = lab.api(f"lcsse/api/runs/{_run_id(page)}")
     assert (run["status"], run["chunks"]) == ("complete", 172)
 
@@ -90,7 +91,7 @@ def test_kernel_transport_when_streaming_then_next_cell_runs_meanwhile(lab: Lab,
         "            await asyncio.sleep(0.05)\n"
         "            yield f'tick {i}\\n'\n"
         "chain = RunnableGenerator(ticks)",
-        "w = StreamWidget(chain, 'go')\nw",
+        "w = StreamWidget(chain, 'go', markdown=False)\nw",
         "print('second cell ran while the widget streamed:', w.status)",
     ]
     open_and_run_all(page, lab.notebook("kernel.ipynb", cells))
@@ -133,12 +134,12 @@ def test_stop_when_clicked_then_run_cancelled_on_the_server(lab: Lab, page: Any,
 def test_server_drop_when_mid_stream_then_reconnects_and_text_is_exact(lab: Lab, page: Any) -> None:
     body = '{"name": "drop", "count": 40, "interval": 0.02}'
     url = lab.notebook(
-        "drop.ipynb", ["%load_ext jupyter_lcsse", f"%%lcsse --chain dropper\n{body}"]
+        "drop.ipynb", ["%load_ext jupyter_lcsse", f"%%lcsse --raw --chain dropper\n{body}"]
     )
     open_and_run_all(page, url)
     _wait_status(page, "complete")
     assert _output(page) == "".join(f"tick {i}\n" for i in range(40))
-    assert "1 reconnects" in page.locator(STATUS).first.text_content()
+    assert "1 reconnect" in page.locator(STATUS).first.text_content()
     assert "Last-Event-ID" not in _output(page)
 
 
@@ -146,7 +147,7 @@ def test_server_drop_when_mid_stream_then_reconnects_and_text_is_exact(lab: Lab,
 def test_hostile_output_when_rendered_then_shown_as_text_and_nothing_runs(
     lab: Lab, page: Any, markdown: bool
 ) -> None:
-    flag = " --markdown" if markdown else ""
+    flag = "" if markdown else " --raw"
     url = lab.notebook(
         f"hostile-{markdown}.ipynb",
         ["%load_ext jupyter_lcsse", f"%%lcsse --chain hostile{flag}\n{{}}"],
@@ -171,7 +172,9 @@ def test_server_widget_when_waited_in_next_cell_under_run_all_then_exact_text(
 ) -> None:
     cells = [
         "from jupyter_lcsse import StreamWidget\n"
-        "w = StreamWidget('slow', {'name': 'waited', 'count': 30, 'interval': 0.03})\nw",
+        "w = StreamWidget(\n"
+        "    'slow', {'name': 'waited', 'count': 30, 'interval': 0.03}, markdown=False\n"
+        ")\nw",
         "text = await w.wait(timeout=60)\nprint('WAITED', w.status, repr(text[-8:]), len(text))",
     ]
     open_and_run_all(page, lab.notebook("wait.ipynb", cells))
@@ -193,7 +196,148 @@ def test_tutorial_notebook_04_when_run_in_lab_then_widgets_stream_without_errors
     # also runs the exercise answers, which add more below them.
     for nth in range(3):
         _wait_status(page, "complete", nth=nth)
-    assert _output(page, 0) == answer_for("What is SSE?")
+    # The magic renders markdown by default: the answer's code block and list, as DOM.
+    first = page.locator(".lcsse-output").first
+    assert first.locator("pre code").first.text_content() == "id: 1\ndata: Hello\ndata: world\n"
+    assert first.locator("li").count() == 4
+    assert "172 chunks" in page.locator(STATUS).first.text_content()
     assert _output(page, 2).endswith("liftoff!")
     page.locator(".jp-OutputArea-output", has_text="liftoff!").first.wait_for(timeout=60_000)
     assert page.locator(".jp-OutputArea-output[data-mime-type*='error']").count() == 0
+
+
+def _status_text(page: Any, nth: int) -> str:
+    return str(page.evaluate(f"() => document.querySelectorAll('{STATUS}')[{nth}].textContent"))
+
+
+def _first_token(status: str) -> str:
+    match = re.search(r"first token ([^·]+)", status)
+    assert match, status
+    return match.group(1).strip()
+
+
+def test_kernel_widget_when_run_all_with_waiting_cell_and_second_view_then_live_exact_text(
+    lab: Lab, page: Any
+) -> None:
+    cells = [
+        "import asyncio\n"
+        "from langchain_core.runnables import RunnableGenerator\n"
+        "from jupyter_lcsse import StreamWidget\n"
+        "async def ticks(inputs):\n"
+        "    async for _ in inputs:\n"
+        "        for i in range(80):\n"
+        "            await asyncio.sleep(0.05)\n"
+        "            yield f'tick {i}\\n'\n"
+        "chain = RunnableGenerator(ticks)",
+        "w = StreamWidget(chain, 'go', markdown=False)\nw",
+        "display(w)",
+        "text = await w.wait(timeout=60)\nprint('WAITED', w.status, len(text))",
+    ]
+    open_and_run_all(page, lab.notebook("run-all-kernel.ipynb", cells))
+    # Live tokens in both views while the kernel is busy in the waiting cell: once they
+    # came only after it (the views asked the kernel for a replay, which queued behind it).
+    page.wait_for_function(
+        f"""() => {{
+          const views = document.querySelectorAll('{STATUS}');
+          const out = document.querySelectorAll('.lcsse-output');
+          return views.length === 2 && [0, 1].every((i) =>
+            views[i].dataset.status === 'streaming' && out[i].textContent.includes('tick 5'));
+        }}""",
+        timeout=60_000,
+    )
+    assert page.locator(".jp-OutputArea-output", has_text="WAITED").count() == 0
+    streaming = [_first_token(_status_text(page, nth)) for nth in range(2)]
+    page.locator(".jp-OutputArea-output", has_text="WAITED").wait_for(timeout=60_000)
+    expected = "".join(f"tick {i}\n" for i in range(80))
+    for nth in range(2):
+        _wait_status(page, "complete", nth=nth)
+        assert _output(page, nth) == expected  # exact: nothing missing, nothing twice
+        wire = page.evaluate(f"() => document.querySelectorAll('.lcsse-frames')[{nth}].textContent")
+        assert re.findall(r"^id: (\d+)$", wire, re.M) == [str(i) for i in range(1, 82)]
+        status = _status_text(page, nth)
+        assert _first_token(status) == streaming[nth]  # the end does not change it
+        assert "reconnect" not in status
+    waited = page.locator(".jp-OutputArea-output", has_text="WAITED").text_content()
+    assert waited.strip() == f"WAITED complete {len(expected)}"
+
+
+def test_server_widget_when_asked_with_new_input_and_two_views_then_one_run_of_it(
+    lab: Lab, page: Any
+) -> None:
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    cells = [
+        "from jupyter_lcsse import StreamWidget\n"
+        "w = StreamWidget('default', {'question': 'What is SSE?'}, markdown=False)\nw",
+        "display(w)",
+        "first = await w.wait(timeout=60)\n"
+        "w.ask({'question': 'What is Last-Event-ID?'})\n"
+        "second = await w.wait(timeout=60)\n"
+        "print('ASKED', w.status, first == second)",
+    ]
+    open_and_run_all(page, lab.notebook("ask.ipynb", cells))
+    page.locator(".jp-OutputArea-output", has_text="ASKED").wait_for(timeout=90_000)
+    expected = answer_for("What is Last-Event-ID?")
+    for nth in range(2):
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.lcsse-output')[{nth}].textContent.length "
+            f">= {len(expected)}",
+            timeout=60_000,
+        )
+        _wait_status(page, "complete", nth=nth)
+        assert _output(page, nth) == expected
+        assert page.locator(".lcsse-prompt").nth(nth).input_value() == "What is Last-Event-ID?"
+    asked = page.locator(".jp-OutputArea-output", has_text="ASKED").text_content()
+    assert asked.strip() == "ASKED complete False"
+    # The kernel started both runs; the page started none (once each view POSTed its own).
+    assert [u for u in posts if "lcsse/api/runs" in u] == []
+
+
+def test_server_widget_when_kernel_sets_error_then_view_shows_it(lab: Lab, page: Any) -> None:
+    message = "no Jupyter server found: set LCSSE_SERVER_URL and LCSSE_TOKEN"
+    cells = [
+        "from jupyter_lcsse import StreamWidget\n"
+        "w = StreamWidget('default', {'question': 'q'}, autostart=False)\nw",
+        "import time\ntime.sleep(2)  # the view is on the page\n"
+        f"w.error = {message!r}\nw.status = 'error'",
+    ]
+    open_and_run_all(page, lab.notebook("kernel-error.ipynb", cells))
+    _wait_status(page, "error", timeout=30_000)
+    assert message in page.locator(STATUS).first.text_content()
+
+
+TABLE_ANSWER = """## Compared
+
+Both **stream** text:
+
+| Transport | Latency | Notes |
+|:--|--:|:-:|
+| SSE | 5 ms | `text/event-stream` |
+| WebSocket | 4 ms | two-way |
+"""
+
+
+def test_widget_when_markdown_table_then_rendered_as_table(lab: Lab, page: Any) -> None:
+    cells = [
+        "import asyncio\n"
+        "from langchain_core.runnables import RunnableGenerator\n"
+        "from jupyter_lcsse import StreamWidget\n"
+        f"ANSWER = {TABLE_ANSWER!r}\n"
+        "async def table(inputs):\n"
+        "    async for _ in inputs:\n"
+        "        for line in ANSWER.splitlines(keepends=True):\n"
+        "            await asyncio.sleep(0.1)\n"
+        "            yield line\n"
+        "StreamWidget(RunnableGenerator(table), 'go')",
+    ]
+    open_and_run_all(page, lab.notebook("table.ipynb", cells))
+    _wait_status(page, "complete")
+    output = page.locator(".lcsse-output").first
+    assert output.locator("table th").all_text_contents() == ["Transport", "Latency", "Notes"]
+    assert output.locator("table td").all_text_contents()[:3] == [
+        "SSE",
+        "5 ms",
+        "text/event-stream",
+    ]
+    page.locator(".lcsse-wire summary").first.click()
+    page.locator(".lcsse-widget").first.screenshot(path=str(_screenshot_path("widget-table.png")))

@@ -107,7 +107,11 @@ def chromium_page() -> Iterator[Any]:
 
 
 def open_and_run_all(page: Any, url: str) -> None:
-    """Open a notebook, wait for its kernel, run every cell (Run > Run All Cells)."""
+    """Open a notebook, wait for its kernel, run every cell (Run > Run All Cells).
+
+    Returns as soon as Run All is issued, not when the cells finish (the command's
+    promise waits for them), so a test can watch a widget while later cells still run.
+    """
     page.goto(url)
     page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
@@ -120,4 +124,4 @@ def open_and_run_all(page: Any, url: str) -> None:
         }""",
         timeout=60_000,
     )
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
