@@ -20,7 +20,15 @@ from typing import Any
 
 
 class ServerNotFound(RuntimeError):
-    """No Jupyter server could be identified for this process."""
+    """No Jupyter server could be identified for this process.
+
+    ``reason`` is the bare why (e.g. "no Jupyter server is running"), for messages that
+    give their own advice; ``str()`` is the whole message with what to set.
+    """
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 @dataclass(frozen=True)
@@ -52,10 +60,15 @@ def find_server(environ: dict[str, str] | None = None) -> ServerInfo:
     parent = [s for s in servers if s.get("pid") == os.getppid()]
     chosen = parent or (servers if len(servers) == 1 else [])
     if not chosen:
-        found = ", ".join(str(s.get("url")) for s in servers) or "none"
+        if servers:
+            found = ", ".join(str(s.get("url")) for s in servers)
+            reason = f"{len(servers)} servers run and none of them started this kernel: {found}"
+        else:
+            reason = "no Jupyter server is running on this machine for this user"
         raise ServerNotFound(
-            "cannot tell which Jupyter server to use (running servers: "
-            f"{found}); set LCSSE_SERVER_URL and LCSSE_TOKEN"
+            f"cannot tell which Jupyter server to use ({reason}); "
+            "set LCSSE_SERVER_URL and LCSSE_TOKEN",
+            reason,
         )
     info = chosen[0]
     return ServerInfo(str(info["url"]).rstrip("/") + "/", str(info.get("token", "")))

@@ -629,7 +629,8 @@ class StreamWidget(anywidget.AnyWidget):
             self._server = find_server()
         except ServerNotFound as exc:
             self._server = None
-            self._fail_to_start(ServerNotFound(_no_server_message(self.chain_name, str(exc))))
+            message = _no_server_message(self.chain_name, exc.reason)
+            self._fail_to_start(ServerNotFound(message, exc.reason))
             return
         try:
             token = self._server.token

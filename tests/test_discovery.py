@@ -42,5 +42,9 @@ def test_find_server_when_ambiguous_then_says_what_to_set(
     monkeypatch: pytest.MonkeyPatch, count: int
 ) -> None:
     _servers(monkeypatch, [{"url": f"http://s{i}/", "pid": -1} for i in range(count)])
-    with pytest.raises(ServerNotFound, match="set LCSSE_SERVER_URL and LCSSE_TOKEN"):
+    with pytest.raises(ServerNotFound, match="set LCSSE_SERVER_URL and LCSSE_TOKEN") as info:
         find_server({})
+    # The bare why, for messages that give their own advice (the widget's).
+    expected = "2 servers run and none of them started this kernel" if count else "no Jupyter"
+    assert info.value.reason.startswith(expected)
+    assert "LCSSE" not in info.value.reason

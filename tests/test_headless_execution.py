@@ -156,5 +156,6 @@ def test_nbclient_when_no_server_then_saved_output_says_what_to_set(
         [output] = _widget_outputs(book.cells[index])
         saved = output["data"]["text/plain"]
         assert saved.startswith("StreamWidget(default: error): this kernel found no Jupyter")
+        assert "(no Jupyter server is running" in saved
         assert "LCSSE_SERVER_URL and LCSSE_TOKEN" in saved and "--kernel" in saved
     assert book.cells[3].outputs[0]["text"] == "ServerNotFound\n"  # at once, not a timeout
