@@ -144,7 +144,9 @@ class LCSSEApp(ExtensionApp):
         min=0,
         help=(
             "Bytes of frames each run keeps for replay, whatever replay_buffer_size says "
-            "(trimmed to three quarters when reached; the newest frame always stays). A "
+            "(counted as the frames' length: exact for ASCII text, while other text takes "
+            "2 or 4 bytes a character in memory; trimmed to three quarters when reached; "
+            "the newest frame always stays). A "
             "client that needs a trimmed frame gets 410, or, when it falls that far behind "
             "while streaming, 'event: error' (ReplayGap) then 'event: end'. Bounds the "
             "memory of a run whose reader paused, whatever its chunk sizes (0 = no byte "

@@ -152,6 +152,9 @@ def main() -> None:
         try:
             wait_until_up(url + "api", proc, log)
             result = asyncio.run(_measure(url, proc.pid, args.count, args.size))
+        except Exception:
+            print(log.read_text()[-3000:], file=sys.stderr)
+            raise
         finally:
             stop(proc)
         module = subprocess.run(
