@@ -144,7 +144,7 @@ class Run:
         self._trim_at = 2 * self._buffer_size
         self._buffer_bytes = max(0, buffer_bytes)
         self._bytes_limit = self._buffer_bytes or sys.maxsize  # compared on every append
-        self._bytes = 0  # what self._frames take in memory
+        self._bytes = 0  # the length of self._frames (buffered_bytes)
         self._orphan_timeout = orphan_timeout
         self._cancel_timeout = max(0.0, cancel_timeout)
         self._log = log
@@ -209,8 +209,9 @@ class Run:
     async def wait(self) -> None:
         """Until the run has ended (its ``end`` frame is in the log).
 
-        Only the run's own cancellation is how a run ends; the waiter's (``wait_for``
-        timing out, a handler cancelled) propagates to the waiter as usual.
+        The run's own cancellation ends the run, and so the wait. The waiter's own
+        (``wait_for`` timing out, a handler cancelled) propagates to the waiter as
+        usual: it once was swallowed here, so ``wait_for(run.wait(), t)`` never timed out.
         """
         await self._ended.wait()
 
