@@ -293,19 +293,6 @@ def test_server_widget_when_asked_with_new_input_and_two_views_then_one_run_of_i
     assert [u for u in posts if "lcsse/api/runs" in u] == []
 
 
-def test_server_widget_when_kernel_sets_error_then_view_shows_it(lab: Lab, page: Any) -> None:
-    message = "no Jupyter server found: set LCSSE_SERVER_URL and LCSSE_TOKEN"
-    cells = [
-        "from jupyter_lcsse import StreamWidget\n"
-        "w = StreamWidget('default', {'question': 'q'}, autostart=False)\nw",
-        "import time\ntime.sleep(2)  # the view is on the page\n"
-        f"w.error = {message!r}\nw.status = 'error'",
-    ]
-    open_and_run_all(page, lab.notebook("kernel-error.ipynb", cells))
-    _wait_status(page, "error", timeout=30_000)
-    assert message in page.locator(STATUS).first.text_content()
-
-
 TABLE_ANSWER = """## Compared
 
 Both **stream** text:

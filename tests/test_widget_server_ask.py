@@ -1,0 +1,79 @@
+"""StreamWidget's server transport driven from the kernel: ask() and stop() act on the
+server themselves, so one ask is one run with the new input, however many views there
+are, and a stop works with no page open."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from jupyter_lcsse import StreamWidget
+from tests.support.lab import TOKEN, Lab, running_lab
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    with running_lab(tmp_path_factory.mktemp("ask-lab")) as running:
+        yield running
+
+
+@pytest.fixture
+def on_server(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> Lab:
+    """The kernel finds the server as a remote kernel does: from the environment."""
+    monkeypatch.setenv("LCSSE_SERVER_URL", lab.url)
+    monkeypatch.setenv("LCSSE_TOKEN", TOKEN)
+    return lab
+
+
+def _recording(widget: StreamWidget) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+    widget.send = sent.append  # type: ignore[method-assign]
+    return sent
+
+
+async def test_server_widget_when_asked_with_new_input_then_kernel_starts_one_run_of_it(
+    on_server: Lab,
+) -> None:
+    widget = StreamWidget("echo", {"tokens": ["old"]}, markdown=False)
+    sent = _recording(widget)
+    first = widget.run_id
+    assert first
+    assert await widget.wait(timeout=30) == "old"
+    widget.ask({"tokens": ["new ", "input"]})
+    # Once, ask() only told the pages to start a run with their prompt box's text (the
+    # old input), one run per view, and the kernel kept the finished run's id.
+    assert widget.run_id and widget.run_id != first
+    assert widget.events_url.endswith(f"{widget.run_id}/events")
+    assert await widget.wait(timeout=30) == "new input"
+    assert widget.status == "complete"
+    assert [m for m in sent if m.get("type") == "ask"] == []  # no page starts a run
+
+
+async def test_server_widget_when_asked_mid_run_then_previous_run_cancelled(
+    on_server: Lab,
+) -> None:
+    widget = StreamWidget("slow", {"name": "ask-mid", "count": 400}, markdown=False)
+    _recording(widget)
+    first = widget.run_id
+    widget.ask({"name": "ask-mid-2", "count": 3, "interval": 0.01})
+    assert await widget.wait(timeout=30) == "tick 0\ntick 1\ntick 2\n"
+    for _ in range(50):  # the DELETE answers once the run stopped; allow a little slack
+        if on_server.api(f"lcsse/api/runs/{first}")["status"] != "running":
+            break
+        await asyncio.sleep(0.1)
+    assert on_server.api(f"lcsse/api/runs/{first}")["status"] == "cancelled"
+
+
+async def test_server_widget_when_stopped_in_the_kernel_then_run_cancelled_without_a_page(
+    on_server: Lab,
+) -> None:
+    widget = StreamWidget("slow", {"name": "stop-kernel", "count": 400}, markdown=False)
+    sent = _recording(widget)
+    widget.stop()
+    await widget.wait(timeout=30)  # once it followed the run to its end, 20 s later
+    assert widget.status == "cancelled"
+    assert on_server.api(f"lcsse/api/runs/{widget.run_id}")["status"] == "cancelled"
+    assert [m for m in sent if m.get("type") == "stop"] == []
