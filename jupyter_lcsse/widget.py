@@ -700,6 +700,13 @@ class StreamWidget(anywidget.AnyWidget):
                 return self.text
             if not run_id and self._start_error is not None and self.status == "error":
                 raise type(self._start_error)(str(self._start_error))
+            if server is None and run_id and self.status not in _TERMINAL:
+                # The page started it: its news reaches this kernel only between cells.
+                raise ServerNotFound(
+                    f"run {run_id} was started by the page, and this kernel cannot reach "
+                    "the server to follow it: set LCSSE_SERVER_URL and LCSSE_TOKEN, or read "
+                    "w.text in a later cell once the page shows the run complete"
+                )
         if self.status == "idle" and not self.run_id:
             raise RuntimeError(
                 f"no run to wait for: the widget of chain {self.chain_name!r} has not started "

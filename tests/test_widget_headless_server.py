@@ -134,3 +134,18 @@ def test_wait_default_timeout_when_unset_then_minutes_not_forever() -> None:
 
     default = inspect.signature(StreamWidget.wait).parameters["timeout"].default
     assert default == WAIT_TIMEOUT and 60 <= default <= 900
+
+
+async def test_server_widget_when_page_started_run_kernel_has_no_server_then_wait_says_so(
+    no_server: None,
+) -> None:
+    widget = StreamWidget("default", "q")
+    _recording(widget)
+    # Ask in a page that can reach its server: the page started the run.
+    state = {"run_id": "r1", "events_url": "/lcsse/api/runs/r1/events", "error": ""}
+    widget.set_state({**state, "status": "streaming"})
+    # The page's comm messages reach a kernel only between cells: waiting would hang.
+    with pytest.raises(ServerNotFound, match=r"run r1 was started by the page.*LCSSE_SERVER_URL"):
+        await asyncio.wait_for(widget.wait(), 5)
+    widget.set_state({"status": "complete", "text": "done"})  # then, between cells
+    assert await widget.wait() == "done"
