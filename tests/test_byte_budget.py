@@ -75,10 +75,10 @@ async def test_events_when_paused_reader_falls_behind_byte_budget_then_error_the
         "api",
         "runs",
         method="POST",
-        body=json.dumps({"chain": "bulk", "input": {"count": 100, "size": CHUNK}}),
+        body=json.dumps({"chain": "bulk", "input": {"count": 200, "size": CHUNK}}),
     )
     run_id = json.loads(response.body)["id"]
-    # 6.25 MiB through a reader that reads nothing for a second: its socket fills, the
+    # 12.5 MiB through a reader that reads nothing for a second: its socket fills, the
     # run goes on, and the 1 MiB budget moves past what the reader has seen.
     reader, writer = await send_request(
         server_url, jp_serverapp.identity_provider.token, f"lcsse/api/runs/{run_id}/events"

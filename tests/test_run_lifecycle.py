@@ -225,13 +225,13 @@ async def test_run_when_chain_name_has_lone_surrogate_then_metadata_frame_encode
 async def test_stream_when_reader_falls_behind_replay_buffer_then_error_then_end(
     server_url: str, jp_serverapp: Any
 ) -> None:
-    # 100 x 64 KiB: more than loopback holds, so the paused reader's socket fills and
+    # 200 x 64 KiB: more than loopback holds, so the paused reader's socket fills and
     # the run moves on past the 4 to 8 frames its buffer keeps.
     reader, writer = await send_request(
         server_url,
         jp_serverapp.identity_provider.token,
         "lcsse/api/chains/bulk/stream",
-        body={"input": {"count": 100, "size": 65_536}},
+        body={"input": {"count": 200, "size": 65_536}},
     )
     await asyncio.sleep(1.0)
     response = await asyncio.wait_for(read_response(reader, writer), 20)
