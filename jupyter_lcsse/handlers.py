@@ -41,12 +41,6 @@ class ChainsHandler(LCSSEHandler):
 class _ResumingStream(SSEStreamHandler):
     """Streams a run from after the client's ``Last-Event-ID``, or says why it cannot."""
 
-    def on_connection_close(self) -> None:
-        super().on_connection_close()  # the stream writer's: wake the stream, maybe cancel
-        # Tornado's own (SSEStreamHandler's does not chain to it): a client that leaves
-        # before its body is in must end the handler's wait for that body.
-        web.RequestHandler.on_connection_close(self)
-
     async def resume(self, run: Run, *, cancel_on_close: bool) -> None:
         last_id = self.last_event_id()
         if last_id > run.last_id:
@@ -61,7 +55,7 @@ class _ResumingStream(SSEStreamHandler):
             self.finish(set_content_type=SSE_CONTENT_TYPE)
             return
         try:
-            run.frames_after(last_id)
+            run.check_buffered(last_id)
         except ReplayGap as exc:
             raise HTTPError(410, str(exc)) from exc
         await self.stream_run(run, last_id, cancel_on_close=cancel_on_close)

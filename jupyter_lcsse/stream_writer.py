@@ -79,6 +79,9 @@ class SSEStreamHandler(LCSSEHandler):
             self._waiter.set_result(None)
 
     def on_connection_close(self) -> None:
+        # Tornado's own first: a client that leaves before its (streamed) body is in
+        # must end the handler's wait for that body.
+        super().on_connection_close()
         # The client left. Wake our own wait at once rather than at the next keep-alive.
         self._closed = True
         if self._run is not None and self._cancel_on_close:
