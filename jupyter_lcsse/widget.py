@@ -116,6 +116,7 @@ def _register_in_cell(widget: StreamWidget) -> None:
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_SCRIPT_SCHEME = re.compile(r"\b([jv])(?=(?:ava|b)script\s*:)", re.IGNORECASE)
 
 
 def _break_tags(text: str) -> str:
@@ -124,13 +125,20 @@ def _break_tags(text: str) -> str:
     return _TAG_START.sub("<\u200b", text)
 
 
+def _escape_text(text: str) -> str:
+    """Markdown text (not code) with no HTML: ``&`` and ``<`` as entities, and a
+    zero-width space in ``javascript:`` / ``vbscript:`` so no link runs script (some
+    renderers, nbconvert's among them, keep such link targets)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    return _SCRIPT_SCHEME.sub("\\1\u200b", text)
+
+
 def _escape_outside_code_spans(line: str) -> str:
     parts, last = [], 0
     for span in _CODE_SPAN.finditer(line):
-        outside = line[last : span.start()]
-        parts += [outside.replace("&", "&amp;").replace("<", "&lt;"), _break_tags(span[0])]
+        parts += [_escape_text(line[last : span.start()]), _break_tags(span[0])]
         last = span.end()
-    parts.append(line[last:].replace("&", "&amp;").replace("<", "&lt;"))
+    parts.append(_escape_text(line[last:]))
     return "".join(parts)
 
 

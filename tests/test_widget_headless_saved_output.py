@@ -22,7 +22,7 @@ from jupyter_lcsse import StreamWidget
 HOSTILE = (
     "Here: <img src=x onerror=alert(1)> and <script>alert(2)</script>\n\n"
     "<iframe src=javascript:alert(3)></iframe>\n"
-    "AT&T &lt;b&gt; a < b\n\n"
+    "AT&T &lt;b&gt; a < b [click](javascript:alert(5)) [i](JavaScript:alert(6))\n\n"
     "`<b>code</b>` and **bold**\n\n"
     "```html\n<div onclick=alert(4)>x</div>\n```\n"
 )
@@ -44,7 +44,9 @@ def _live(html: str) -> list[str]:
     """The model's tags (or event handlers) that came out as real elements."""
     found = []
     for tag, attrs in _Tags(html).tags:
-        if tag in {"img", "script", "iframe", "b"} or any(k.startswith("on") for k, _ in attrs):
+        scripted = [k for k, v in attrs if (v or "").strip().lower().startswith("javascript:")]
+        handlers = [k for k, _ in attrs if k.startswith("on")]
+        if tag in {"img", "script", "iframe", "b"} or scripted or handlers:
             found.append(f"<{tag} {attrs}>")
     return found
 
@@ -80,6 +82,7 @@ def test_saved_markdown_when_markdown_then_text_kept_and_markdown_rendered() -> 
     html = MarkdownIt("commonmark").render(source)
     assert "<strong>bold</strong>" in html
     assert "AT&amp;T &amp;lt;b&amp;gt; a &lt; b" in html  # shown as typed: AT&T &lt;b&gt; a < b
+    assert 'href="javascript:' not in html.lower()  # a script link goes nowhere
     assert '<code class="language-html">' in html
     visible = re.sub(r"<[^>]+>", "", html).replace("\u200b", "")
     assert "&lt;img src=x onerror=alert(1)&gt;" in visible  # the tag, as text
