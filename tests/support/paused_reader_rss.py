@@ -5,8 +5,8 @@ Not a test (it takes a while and measures rather than checks):
     .venv/bin/python -m tests.support.paused_reader_rss [--count 2048] [--size 65536]
 
 Starts ``jupyter server`` with the ``bulk`` test chain, warms it up with a small run,
-then starts a run of ``count`` chunks of ``size`` characters and opens its events
-stream with a reader that takes the first 64 KiB and then reads nothing. The run goes
+then streams a run of ``count`` chunks of ``size`` characters (``POST .../stream``)
+with a reader that takes the first 64 KiB and then reads nothing. The run goes
 on to its end; the server's resident memory (``VmRSS`` in ``/proc``) is sampled the
 whole time. Printed: the baseline, the peak growth, the growth once the run ended
 with the reader still paused, and what that reader finally received.
@@ -35,6 +35,14 @@ from tests.support.raw_http import parse_response, read_response, send_request
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "paused-reader-rss"
 MIB = 1024 * 1024
+
+
+def _header(head: str, name: str) -> str:
+    for line in head.split("\r\n")[1:]:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name.lower():
+            return value.strip()
+    raise RuntimeError(f"no {name} header in the response: {head!r}")
 
 
 def _rss(pid: int) -> int:
@@ -67,15 +75,15 @@ async def _measure(url: str, pid: int, count: int, size: int) -> dict[str, objec
     await asyncio.sleep(1.0)
     baseline = _rss(pid)
 
-    run = await loop.run_in_executor(
-        None,
-        _api,
-        url,
-        "lcsse/api/runs",
-        {"chain": "bulk", "input": {"count": count, "size": size}},
+    # The reader is the stream's own response (POST .../stream), so it is there from the
+    # first frame on: an events GET opened after POST /runs can come when the fast chain
+    # has already outrun the byte budget, and then measures nothing.
+    reader, writer = await send_request(
+        url, TOKEN, "lcsse/api/chains/bulk/stream", body={"input": {"count": count, "size": size}}
     )
-    reader, writer = await send_request(url, TOKEN, f"lcsse/api/runs/{run['id']}/events")
     first = await reader.readexactly(64 * 1024)  # then this reader reads nothing more
+    head = first.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    run = {"id": _header(head, "X-LCSSE-Run-Id")}
     peak = baseline
     started = time.monotonic()
     status: dict[str, object] = {}
