@@ -71,8 +71,6 @@ def test_cell_magic_when_run_then_widget_shows_the_api_answer(lab: Lab, page: An
     page.wait_for_function(
         "() => document.querySelector('.lcsse-output')?.textContent.length > 300"
     )
-    page.locator(".lcsse-wire summary").first.click()
-    page.locator(".lcsse-widget").first.screenshot(path=str(_screenshot_path()))
     _wait_status(page, "complete")
     assert _output(page) == answer_for(question)
     status = page.locator(STATUS).first.text_content()
@@ -203,6 +201,8 @@ def test_tutorial_notebook_04_when_run_in_lab_then_widgets_stream_without_errors
     assert first.locator("pre code").first.text_content() == "id: 1\ndata: Hello\ndata: world\n"
     assert first.locator("li").count() == 4
     assert "172 chunks" in page.locator(STATUS).first.text_content()
+    page.locator(".lcsse-wire summary").first.click()
+    page.locator(".lcsse-widget").first.screenshot(path=str(_screenshot_path()))
     # The lesson asks the countdown again with 5: the same view shows the new run.
     page.locator(".jp-OutputArea-output", has_text="asked again:").wait_for(timeout=60_000)
     _wait_status(page, "complete", nth=2)

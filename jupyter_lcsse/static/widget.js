@@ -566,6 +566,7 @@ export class RunStore {
       elapsed: null,
       reconnects: 0,
       wire: "",
+      wireVersion: (this.wireVersion ?? 0) + 1, // views redraw the wire panel when it changes
       lastId: 0,
       started: this.now(),
       parser: new SSEParser(),
@@ -683,6 +684,7 @@ export class RunStore {
   addFrames(text) {
     this.wire += text;
     if (this.wire.length > WIRE_LIMIT) this.wire = this.wire.slice(-WIRE_LIMIT / 2);
+    this.wireVersion += 1;
   }
 
   events(events) {
@@ -917,6 +919,7 @@ function render({ model, el }) {
   prompt.value = promptText(model);
 
   let frame = 0;
+  let wireShown = -1;
   const draw = () => {
     frame = 0;
     const markdown = Boolean(model.get("markdown"));
@@ -925,7 +928,10 @@ function render({ model, el }) {
     output.classList.toggle("lcsse-plain", !markdown);
     status.textContent = statusLine(store);
     status.dataset.status = store.status;
-    if (frames.textContent.length !== store.wire.length) frames.textContent = store.wire;
+    if (wireShown !== store.wireVersion) {
+      frames.textContent = store.wire;
+      wireShown = store.wireVersion;
+    }
     const running = store.status === "starting" || store.status === "streaming";
     stop.disabled = !running;
     ask.disabled = running;

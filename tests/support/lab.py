@@ -83,6 +83,12 @@ def running_lab(tmp: Path) -> Iterator[Lab]:
         "c.LabApp.expose_app_in_browser = True\n"
         "c.LabApp.news_url = None\n" + DROP_HOOK
     )
+    # No "Would you like to get notified about Jupyter news?" toast over the widgets.
+    notification = tmp / "settings" / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True, exist_ok=True)
+    (notification / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
     env = isolated_env(tmp, PYTHONPATH=str(REPO))
     command = [sys.executable, "-m", "jupyterlab"]
     args = [f"--ServerApp.root_dir={root}"]
