@@ -329,13 +329,6 @@ export function xsrfToken() {
   return cookie ? decodeURIComponent(cookie.slice(6)) : "";
 }
 
-/** An events URL for a native EventSource, which cannot send the X-XSRFToken header. */
-export function eventSourceUrl(eventsUrl) {
-  const token = xsrfToken();
-  if (!token) return eventsUrl;
-  return `${eventsUrl}${eventsUrl.includes("?") ? "&" : "?"}_xsrf=${encodeURIComponent(token)}`;
-}
-
 async function apiError(response) {
   try {
     const body = await response.json();
