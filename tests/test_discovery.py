@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,3 +52,39 @@ def test_find_server_when_ambiguous_then_says_what_to_set(
     expected = "2 servers run and none of them started this kernel" if count else "no Jupyter"
     assert info.value.reason.startswith(expected)
     assert "LCSSE" not in info.value.reason
+
+
+def _info_file(runtime: Path, pid: int, url: str) -> None:
+    info = {"url": url, "token": "tok", "pid": pid, "base_url": "/"}
+    (runtime / f"jpserver-{pid}.json").write_text(json.dumps(info), encoding="utf-8")
+
+
+def test_running_servers_when_info_files_then_live_ones_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    _info_file(tmp_path, os.getpid(), "http://live/")
+    _info_file(tmp_path, 2**22 + 7, "http://dead/")  # over Linux's pid_max: no such process
+    (tmp_path / "jpserver-1.json").write_text("{half a fi", encoding="utf-8")  # being written
+    (tmp_path / "kernel-1.json").write_text("{}", encoding="utf-8")
+    assert [s["url"] for s in discovery._running_servers()] == ["http://live/"]
+
+
+def test_find_server_when_parent_is_server_then_found_without_server_app_import(
+    tmp_path: Path,
+) -> None:
+    # In a kernel, as the server started it: the parent's info file, and no 4 s import
+    # of jupyter_server.serverapp to read it.
+    _info_file(tmp_path, os.getpid(), "http://127.0.0.1:8888/lab-base/")
+    code = (
+        "import sys\n"
+        "from jupyter_lcsse.discovery import find_server\n"
+        "print(find_server().url, 'jupyter_server.serverapp' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LCSSE_")}
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["http://127.0.0.1:8888/lab-base/", "False"]
