@@ -363,9 +363,27 @@ class StreamWidget(anywidget.AnyWidget):
 
         _track_requests(get_ipython())
         display(self._bundle(), raw=True, display_id=self._display_id)
-        started = self.run_id and self._server is not None and self.status not in _TERMINAL
-        if self.transport == "server" and started and _in_headless_cell():
+        if self.status in _TERMINAL or not self.run_id or not _in_headless_cell():
+            return
+        if self.transport == "server" and self._server is not None:
             self._settle_in_cell()  # the run is on the server: follow it to its end here
+        elif self.transport == "kernel" and self._run is not None:
+            self._settle_kernel_run_in_cell(self._run)
+
+    def _settle_kernel_run_in_cell(self, run: Run) -> None:
+        """Headless, a kernel run made in this cell (``StreamWidget(runnable, ...)`` as
+        the cell's result): its task waits for the kernel's loop, which this cell
+        blocks, so it has not taken a step (the chain was never called). It is dropped
+        unseen, and the run made again where the cell can wait for it. A run that has
+        begun (an ``await`` came between) is left to end on the kernel's loop: a later
+        cell that runs meanwhile carries its final state (see ``_refresh_saved_output``).
+        """
+        if run.done or getattr(run, "_started", True):  # Run._started: _drive has begun
+            return
+        if self._pump is not None:
+            self._pump.cancel()  # not started either: it sends nothing
+        run.cancel()  # before its first step: ends at once, the chain untouched
+        self._settle_in_cell(start=True)
 
     def _refresh_saved_output(self) -> None:
         """Update the displayed bundle to the current state, by display id.

@@ -51,7 +51,8 @@ def _spelled(word: str) -> str:
 CELLS: list[tuple[str, str | None]] = [
     (SETUP, None),
     ("%%lcsse --kernel slow\nalpha", _spelled("alpha")),
-    ('w = StreamWidget(slow, "beta")\nw', _spelled("beta")),
+    # Begun before it is shown: it ends on the kernel's loop while the next cell runs.
+    ('w = StreamWidget(slow, "beta")\nawait asyncio.sleep(0.05)\nw', _spelled("beta")),
     ("text = await w.wait()\nassert text == " + repr(_spelled("beta")), None),
     ("%%lcsse\nWhat is SSE?", answer_for("What is SSE?")),
     (
@@ -59,7 +60,8 @@ CELLS: list[tuple[str, str | None]] = [
         answer_for("What is Last-Event-ID?"),
     ),
     ('StreamWidget("default", autostart=False)', "StreamWidget(default: idle)"),  # no run
-    ("%%lcsse --kernel slow --raw\nomega", _spelled("omega")),  # the last cell
+    ("%%lcsse --kernel slow --raw\nomega", _spelled("omega")),
+    ('StreamWidget(slow, "zeta")', _spelled("zeta")),  # the last cell, with no magic
 ]
 EXPECTED = dict(enumerate(text for _, text in CELLS))
 
