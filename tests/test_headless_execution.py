@@ -161,3 +161,32 @@ def test_nbclient_when_no_server_then_saved_output_says_what_to_set(
         assert "(no Jupyter server is running" in saved
         assert "LCSSE_SERVER_URL and LCSSE_TOKEN" in saved and "--kernel" in saved
     assert book.cells[3].outputs[0]["text"] == "ServerNotFound\n"  # at once, not a timeout
+
+
+def test_nbclient_when_cell_times_out_then_interrupt_stops_the_run_and_kernel_goes_on(
+    tmp_path: Path,
+) -> None:
+    # A chain that never ends, in a cell nbclient interrupts at its timeout: the wait in
+    # the cell must give way to the interrupt, stop the run, and leave the kernel usable.
+    forever = (
+        "import asyncio\n"
+        "from langchain_core.runnables import RunnableGenerator\n"
+        "async def _forever(inputs):\n"
+        "    async for _ in inputs:\n"
+        "        while True:\n"
+        "            yield '.'\n"
+        "            await asyncio.sleep(0.05)\n"
+        "forever = RunnableGenerator(_forever)\n"
+        "%load_ext jupyter_lcsse"
+    )
+    cells = [forever, "%%lcsse --kernel forever\ngo", "print('kernel free')"]
+    book = new_notebook(cells=[new_code_cell(source) for source in cells])
+    client = NotebookClient(
+        book, timeout=8, kernel_name="python3", interrupt_on_timeout=True, allow_errors=True
+    )
+    client.execute()
+    [error] = [o for o in book.cells[1].outputs if o.output_type == "error"]
+    assert error["ename"] == "KeyboardInterrupt"
+    [widget] = _widget_outputs(book.cells[1])
+    assert widget["data"]["text/plain"].startswith("...")  # what came before the stop
+    assert book.cells[2].outputs[0]["text"] == "kernel free\n"
