@@ -48,7 +48,7 @@ def _run(client: BlockingKernelClient, code: str, cell_id: str, **expressions: s
         "silent": False,
         "store_history": True,
         "user_expressions": expressions,
-        "allow_stdin": False,
+        "allow_stdin": True,  # as JupyterLab sends it (nbclient, with False, runs headless)
         "stop_on_error": True,
     }
     msg = client.session.msg("execute_request", content, metadata={"cellId": cell_id})
