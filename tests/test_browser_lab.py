@@ -119,6 +119,12 @@ def test_stop_when_clicked_then_run_cancelled_on_the_server(lab: Lab, page: Any,
         page.wait_for_function("() => document.querySelector('.lcsse-output')?.textContent")
     else:
         assert page.locator(STATUS).first.get_attribute("data-status") == "starting"
+        # An elapsed timer while waiting for the first token, ticking.
+        first = page.locator(STATUS).first.text_content()
+        assert re.fullmatch(r"starting · \d+\.\d s", first), first
+        page.wait_for_function(
+            f"() => document.querySelector('{STATUS}').textContent !== {first!r}", timeout=5_000
+        )
     run_id = _run_id(page)
     page.locator(".lcsse-stop").first.click()
     _wait_status(page, "cancelled")
