@@ -65,6 +65,19 @@ async def test_kernel_widget_when_stopped_then_cancelled_and_end_sent() -> None:
     assert parse(wire)[-1].json()["reason"] == "cancelled"
 
 
+async def test_kernel_widget_when_stopped_in_the_cell_that_made_it_then_ends_cancelled() -> None:
+    # `w = StreamWidget(chain); w.stop()` in one cell: the run is cancelled before its
+    # task took a step. It used to never end: no end frame, wait() hung for good.
+    widget = StreamWidget(_tokens(10, 0.01), "go")
+    sent = _recording(widget)
+    widget.stop()
+    assert await widget.wait(timeout=5) == ""
+    assert widget.status == "cancelled"
+    wire = "".join(m["frames"] for m in sent if m["type"] == "frames")
+    assert [e.event for e in parse(wire)] == ["end"]
+    assert parse(wire)[-1].json()["reason"] == "cancelled"
+
+
 async def test_kernel_widget_when_chain_fails_then_error_trait() -> None:
     async def boom(inputs: AsyncIterator[Any]) -> AsyncIterator[str]:
         async for _ in inputs:
