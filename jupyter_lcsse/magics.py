@@ -32,7 +32,8 @@ from IPython.display import display
 from langchain_core.runnables import Runnable
 
 from .discovery import ServerNotFound, find_server
-from .widget import StreamWidget, _in_headless_cell
+from .kernel_cells import in_headless_cell
+from .widget import StreamWidget
 
 USAGE = """\
 %%lcsse [--chain NAME | --kernel VAR] [--raw]   (cell: the body is the question)
@@ -127,7 +128,7 @@ class LCSSEMagics(Magics):
         else:
             chain = args.chain or "default"
             self._check_server_chain(chain)
-        headless = _in_headless_cell() and not isinstance(chain, str)
+        headless = in_headless_cell() and not isinstance(chain, str)
         # Headless (nbclient, nbconvert, papermill), a kernel run ends in its own cell,
         # or the saved notebook would keep "starting" (see StreamWidget._settle_in_cell).
         widget = StreamWidget(

@@ -27,10 +27,8 @@ import contextlib
 import json
 import logging
 import pathlib
-import re
 import threading
 import uuid
-import weakref
 from typing import Any
 
 import anywidget
@@ -41,8 +39,10 @@ from traitlets import Bool, Float, Int, Unicode
 
 from .client import SSEHTTPError
 from .discovery import ServerInfo, ServerNotFound, find_server
+from .kernel_cells import current_request, in_headless_cell, register_in_cell, track_requests
 from .masking import masked_logger
 from .runs import ReplayGap, Run, safe_error_message
+from .saved_output import inert_markdown
 from .sse import SSEDecoder
 
 __all__ = ["StreamWidget"]
@@ -69,105 +69,6 @@ def _input_key(value: Any) -> str:
         if len(strings) == 1 and len(value) == 1:
             return str(strings[0])
     return ""
-
-
-# Widgets by the notebook cell that made them (JupyterLab and nbclient send the cell's id
-# in the execute request's metadata): running the cell again cancels their runs, which
-# would otherwise go on streaming, and paying for tokens, into outputs nobody sees.
-_BY_CELL: dict[str, weakref.WeakSet[StreamWidget]] = {}
-_HOOKED: weakref.WeakSet[Any] = weakref.WeakSet()
-
-
-def _cell_id(shell: Any) -> str | None:
-    kernel = getattr(shell, "kernel", None)
-    if kernel is None or not hasattr(kernel, "get_parent"):
-        return None
-    try:
-        parent = kernel.get_parent("shell") or {}
-    except Exception:  # an older or unusual kernel: no cell ids, no re-run cleanup
-        return None
-    cell_id = (parent.get("metadata") or {}).get("cellId")
-    return str(cell_id) if cell_id else None
-
-
-def _cancel_cell(info: Any) -> None:
-    """IPython's ``pre_run_cell``: a cell runs again, so its old widgets' runs stop."""
-    cell_id = getattr(info, "cell_id", None)
-    for widget in list(_BY_CELL.pop(str(cell_id), ())) if cell_id else ():
-        try:
-            widget._cancel_for_rerun()
-        except Exception:  # never break the user's cell for a cleanup
-            _log.warning("lcsse: could not stop a widget of a re-run cell", exc_info=True)
-
-
-def _register_in_cell(widget: StreamWidget) -> None:
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    cell_id = _cell_id(shell) if shell is not None else None
-    if cell_id is None:
-        return
-    if shell not in _HOOKED:
-        shell.events.register("pre_run_cell", _cancel_cell)
-        _HOOKED.add(shell)
-    _BY_CELL.setdefault(cell_id, weakref.WeakSet()).add(widget)
-
-
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
-_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
-_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-_SCRIPT_SCHEME = re.compile(r"\b([jv])(?=(?:ava|b)script\s*:)", re.IGNORECASE)
-
-
-def _break_tags(text: str) -> str:
-    """``<`` that could open a tag gets a zero-width space after it: no longer a tag to
-    HTML or markdown, and invisible where it was code (where ``&lt;`` would show)."""
-    return _TAG_START.sub("<\u200b", text)
-
-
-def _escape_text(text: str) -> str:
-    """Markdown text (not code) with no HTML: ``&`` and ``<`` as entities, and a
-    zero-width space in ``javascript:`` / ``vbscript:`` so no link runs script (some
-    renderers, nbconvert's among them, keep such link targets)."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;")
-    return _SCRIPT_SCHEME.sub("\\1\u200b", text)
-
-
-def _escape_outside_code_spans(line: str) -> str:
-    parts, last = [], 0
-    for span in _CODE_SPAN.finditer(line):
-        parts += [_escape_text(line[last : span.start()]), _break_tags(span[0])]
-        last = span.end()
-    parts.append(_escape_text(line[last:]))
-    return "".join(parts)
-
-
-def _inert_markdown(text: str) -> str:
-    """Model text as markdown in which no HTML is live, whatever the renderer.
-
-    Outside code, ``&`` and ``<`` become entities (shown as typed; markdown, links and
-    emphasis keep working). In what looks like code (fenced blocks, backtick spans) the
-    text stays as typed, except that a ``<`` that could open a tag is broken by an
-    invisible zero-width space: where a renderer does not see code there (fences are
-    matched generously), that text still builds no element. So a wrong guess about
-    code costs at most a visible ``&lt;``, never a live tag.
-    """
-    out: list[str] = []
-    fence: tuple[str, int] | None = None  # the open fence's character and length
-    for line in text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        end = line[len(body) :]
-        match = _FENCE.match(body)
-        if fence is None and match and not (match[1][0] == "`" and "`" in match[2]):
-            fence = (match[1][0], len(match[1]))
-            out.append(_break_tags(body) + end)
-        elif fence is not None:
-            if match and match[1][0] == fence[0] and len(match[1]) >= fence[1]:
-                fence = fence if match[2].strip() else None  # a closing fence has no info
-            out.append(_break_tags(body) + end)
-        else:
-            out.append(_escape_outside_code_spans(body) + end)
-    return "".join(out)
 
 
 WAIT_TIMEOUT = 300.0
@@ -197,50 +98,6 @@ def _start_failure(server: ServerInfo, response: httpx.Response) -> str:
     if code in (401, 403):
         message += " (the server refused this kernel's token: check LCSSE_TOKEN)"
     return f"HTTP {code}: {message}"
-
-
-# The request the kernel runs now (its header), recorded at each execution's start:
-# the end of a stream is published with it (see ``StreamWidget._refresh_saved_output``).
-_REQUEST: dict[str, Any] = {}
-_TRACKED: weakref.WeakSet[Any] = weakref.WeakSet()
-
-
-def _record_request() -> None:
-    """IPython's ``pre_execute``: runs in the new request's context, so the display
-    publisher's parent header is that request's."""
-    from IPython import get_ipython
-
-    header = getattr(getattr(get_ipython(), "display_pub", None), "parent_header", None)
-    if header:
-        _REQUEST["header"] = header
-
-
-def _track_requests(shell: Any) -> None:
-    if shell is None or shell in _TRACKED:
-        return
-    _TRACKED.add(shell)
-    shell.events.register("pre_execute", _record_request)
-    _record_request()  # the cell that displays the first widget
-
-
-def _in_headless_cell() -> bool:
-    """Whether the running cell comes from a client that cannot interact.
-
-    nbclient (so nbconvert, papermill) sends ``allow_stdin: false``: a client that
-    cannot answer ``input()`` shows no live views, and stops reading outputs when the
-    last cell ends. JupyterLab, Notebook, VS Code and the consoles send ``true``.
-    """
-    from IPython import get_ipython
-
-    kernel = getattr(get_ipython(), "kernel", None)
-    try:
-        parent = kernel.get_parent("shell") if kernel is not None else None
-    except Exception:  # an older or unusual kernel: treat it as interactive
-        return False
-    if not isinstance(parent, dict):
-        return False
-    header, content = parent.get("header") or {}, parent.get("content") or {}
-    return header.get("msg_type") == "execute_request" and content.get("allow_stdin") is False
 
 
 class StreamWidget(anywidget.AnyWidget):
@@ -320,7 +177,7 @@ class StreamWidget(anywidget.AnyWidget):
         self.on_msg(self._on_frontend_msg)
         self.observe(self._on_status, names="status")
         self._server: ServerInfo | None = None
-        _register_in_cell(self)
+        register_in_cell(self)
         if autostart and transport == "kernel" and _running_loop() is not None:
             self.ask()
         elif autostart and transport == "server":
@@ -347,8 +204,8 @@ class StreamWidget(anywidget.AnyWidget):
             problem = f"{state}: {self.error}" if self.error else ""
             data["text/plain"] = "\n\n".join(p for p in (self.text, problem) if p) or state
             if self.markdown and self.text:
-                data["text/markdown"] = _inert_markdown(self.text) + (
-                    f"\n\n**{_inert_markdown(problem)}**" if problem else ""
+                data["text/markdown"] = inert_markdown(self.text) + (
+                    f"\n\n**{inert_markdown(problem)}**" if problem else ""
                 )
         return bundle
 
@@ -361,9 +218,9 @@ class StreamWidget(anywidget.AnyWidget):
         from IPython import get_ipython
         from IPython.display import display
 
-        _track_requests(get_ipython())
+        track_requests(get_ipython())
         display(self._bundle(), raw=True, display_id=self._display_id)
-        if self.status in _TERMINAL or not self.run_id or not _in_headless_cell():
+        if self.status in _TERMINAL or not self.run_id or not in_headless_cell():
             return
         if self.transport == "server" and self._server is not None:
             self._settle_in_cell()  # the run is on the server: follow it to its end here
@@ -400,7 +257,7 @@ class StreamWidget(anywidget.AnyWidget):
         if shell is None:
             return  # a plain script: there is no saved output, and printing would be noise
         publisher: Any = getattr(shell, "display_pub", None)
-        parent = _REQUEST.get("header")
+        parent = current_request()
         token = None
         if parent and hasattr(publisher, "set_thread_parent"):
             token = publisher.set_thread_parent(parent)
