@@ -239,6 +239,10 @@ class Run:
         if self._sealed:
             await _close_quietly(stream, self._log)
             return
+        if self._abandon_handle is not None and reason == "complete":
+            # Cancelled, but the chain swallowed the CancelledError and returned: the
+            # client asked it to stop, so the run says "cancelled", not "complete".
+            reason = self._cancel_reason
         self._finish(reason)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
@@ -404,6 +408,8 @@ class Run:
         end = len(frames)
         if start == end - 1:
             return frames[start], self.last_id
+        if self._bytes <= max_chars:  # everything buffered fits one write: no per-frame sum
+            return "".join(frames[start:]), self.last_id
         stop, size = start, 0
         while stop < end and size < max_chars:
             size += len(frames[stop])
@@ -581,9 +587,9 @@ class RunRegistry:
             buffer_bytes=self.buffer_bytes,
             cancel_timeout=self.cancel_timeout,
         )
+        run.start()  # first: a run that cannot start must not take a slot
         self._runs[run.id] = run
         self._active += 1
-        run.start()
         return run
 
     def _on_finish(self, run: Run) -> None:

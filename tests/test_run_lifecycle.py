@@ -161,6 +161,32 @@ async def test_delete_when_chain_ignores_cancellation_then_202_stream_ends_and_s
     assert json.loads(again.body)["status"] == "cancelled"
 
 
+async def test_delete_when_chain_swallows_cancel_and_returns_then_cancelled_not_complete(
+    jp_fetch: Any, sse_fetch: SSEFetch
+) -> None:
+    # A chain that catches CancelledError and returns normally used to end "complete":
+    # DELETE answered 200 with "status": "complete" for a run the client stopped.
+    run_id = await _start(
+        jp_fetch, "stubborn", {"count": 300, "interval": 0.02, "return_on_cancel": True}
+    )
+    deleting: list[Any] = []
+
+    def on_event(event: ServerSentEvent) -> None:
+        if event.event == "message" and not deleting:
+            deleting.append(
+                asyncio.ensure_future(jp_fetch("lcsse", "api", "runs", run_id, method="DELETE"))
+            )
+
+    response = await asyncio.wait_for(
+        sse_fetch("lcsse", "api", "runs", run_id, "events", on_event=on_event), 10
+    )
+    deleted = await deleting[0]
+    assert "cancel ignored" in STRAY
+    assert deleted.code == 200
+    assert json.loads(deleted.body)["status"] == "cancelled"
+    assert response.end["reason"] == "cancelled"
+
+
 async def test_delete_when_chain_stops_then_200_cancelled_without_message(
     jp_fetch: Any, sse_fetch: SSEFetch
 ) -> None:

@@ -153,7 +153,8 @@ STRAY: list[str] = []  # what the stubborn chain did after its run was cancelled
 
 
 class Stubborn(Runnable[dict[str, Any], str]):
-    """Ignores cancellation: catches ``CancelledError`` and streams on (``count`` ticks).
+    """Ignores cancellation: catches ``CancelledError`` and streams on (``count`` ticks),
+    or, with ``return_on_cancel``, returns normally as if it had completed.
 
     Only closing its generator stops it, which is what a server can do to a chain like
     this once the run is abandoned. ``STRAY`` records both. Its own ``astream`` (not a
@@ -173,6 +174,8 @@ class Stubborn(Runnable[dict[str, Any], str]):
                     await asyncio.sleep(float(input.get("interval", 0.02)))
                 except asyncio.CancelledError:
                     STRAY.append("cancel ignored")
+                    if input.get("return_on_cancel"):
+                        return  # swallows the cancellation and ends as if complete
                 yield f"tick {i}\n"
         except GeneratorExit:
             STRAY.append("closed")
