@@ -27,7 +27,6 @@ import contextlib
 import json
 import logging
 import pathlib
-import threading
 import uuid
 from typing import Any
 
@@ -39,6 +38,7 @@ from traitlets import Bool, Float, Int, Unicode
 
 from .client import SSEHTTPError
 from .discovery import ServerInfo, ServerNotFound, find_server
+from .headless import run_in_cell
 from .kernel_cells import current_request, in_headless_cell, register_in_cell, track_requests
 from .masking import masked_logger
 from .runs import ReplayGap, Run, safe_error_message
@@ -277,46 +277,41 @@ class StreamWidget(anywidget.AnyWidget):
         nbclient stops reading when the last cell ends, so a widget in the last cell
         would keep "starting" for good; nobody watches a headless run live, so waiting
         costs nothing there. The kernel's own event loop is blocked by this cell, so the
-        run goes on a loop of its own in a helper thread (``start``: a kernel-transport
-        run that was not started yet, as ``%%lcsse --kernel`` leaves it). Then the final
-        state is published from this cell.
+        run goes on the kernel's helper loop (``headless.py``; ``start``: a
+        kernel-transport run that was not started yet, as ``%%lcsse --kernel`` leaves
+        it). Then the final state is published from this cell.
         """
-        errors: list[BaseException] = []
-        loops: list[asyncio.AbstractEventLoop] = []
 
         async def settle() -> None:
-            loops.append(asyncio.get_running_loop())
+            # An Event binds to the loop that first waits on it: a fresh one for the
+            # helper loop (the kernel's may have waited on the old one), and after the
+            # cell a fresh one for the kernel's, in the same state.
+            self._done = asyncio.Event()
+            if self.status in _TERMINAL:
+                self._done.set()
             if start:
                 self.ask()
             await self.wait()
 
-        def work() -> None:
-            try:
-                asyncio.run(settle())
-            except BaseException as exc:  # re-raised in the cell below
-                errors.append(exc)
-
-        thread = threading.Thread(target=work, name="lcsse-headless-cell", daemon=True)
-        thread.start()
-        try:
-            thread.join()
-        except KeyboardInterrupt:  # nbclient's cell timeout interrupts the kernel
+        def interrupted(loop: asyncio.AbstractEventLoop) -> None:
             run = self._run
-            if loops and run is not None:
-                loops[0].call_soon_threadsafe(run.cancel)
+            if run is not None and self.transport == "kernel":
+                loop.call_soon_threadsafe(run.cancel)
             elif self.transport == "server":
                 self.stop()
-            thread.join(10)
-            raise
+
+        error: Exception | None = None
+        try:
+            run_in_cell(settle(), interrupted)
+        except Exception as exc:  # raised in the cell, once the saved output says why
+            error = exc
         finally:
-            # wait() bound the widget's event to the helper's closed loop: a fresh one
-            # for this kernel's loop, in the same state.
             self._done = asyncio.Event()
             if self.status in _TERMINAL:
                 self._done.set()
         self._refresh_saved_output()
-        if errors:
-            raise errors[0]
+        if error is not None:
+            raise error
 
     def _on_status(self, change: dict[str, Any]) -> None:
         if change["new"] in _TERMINAL:

@@ -190,3 +190,29 @@ def test_nbclient_when_cell_times_out_then_interrupt_stops_the_run_and_kernel_go
     [widget] = _widget_outputs(book.cells[1])
     assert widget["data"]["text/plain"].startswith("...")  # what came before the stop
     assert book.cells[2].outputs[0]["text"] == "kernel free\n"
+
+
+def test_nbclient_when_two_headless_cells_share_a_cached_async_client_then_both_answer(
+    server: str, tmp_path: Path
+) -> None:
+    # Chains cache async HTTP clients per process (langchain-openai keeps one), and their
+    # connections belong to the loop that opened them. Headless cells used to run each
+    # run on a new loop that was closed after the cell, so the second cell's chain found
+    # a pool of a dead loop and failed. One helper loop for the kernel keeps it working.
+    setup = (
+        "import httpx\n"
+        "from langchain_core.runnables import RunnableGenerator\n"
+        "_client = httpx.AsyncClient()  # cached, like langchain-openai's\n"
+        "async def _fetch(inputs):\n"
+        "    async for word in inputs:\n"
+        f"        response = await _client.get({server + 'api'!r})\n"
+        "        yield f'{word}: {response.status_code}'\n"
+        "fetcher = RunnableGenerator(_fetch)\n"
+        "%load_ext jupyter_lcsse"
+    )
+    cells = [setup, "%%lcsse --kernel fetcher --raw\none", "%%lcsse --kernel fetcher --raw\ntwo"]
+    book = new_notebook(cells=[new_code_cell(source) for source in cells])
+    NotebookClient(book, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    for index, word in ((1, "one"), (2, "two")):
+        [widget] = _widget_outputs(book.cells[index])
+        assert widget["data"]["text/plain"] == f"{word}: 200", book.cells[index].outputs
