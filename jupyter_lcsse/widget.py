@@ -2,10 +2,12 @@
 
 Two transports, one view (``static/widget.js``):
 
-- **server**: ``chain`` is the name of a server chain. The kernel starts the first run
-  when it can find its server (so ``wait()`` never depends on comm messages, which a
-  busy kernel reads only between cells); otherwise, and on every Ask click, the browser
-  starts it (``POST lcsse/api/runs`` with Jupyter's XSRF header). The browser reads the
+- **server**: ``chain`` is the name of a server chain. The kernel starts the run when
+  the widget is created (``autostart``) and on ``ask()``, on the server it finds (so
+  ``wait()`` never depends on comm messages, which a busy kernel reads only between
+  cells); a kernel that finds none shows the error and what to set at once. An Ask
+  click starts a run from the page (``POST lcsse/api/runs`` with Jupyter's XSRF
+  header). The browser reads the
   event stream itself, reconnecting with ``Last-Event-ID``; tokens never travel over
   the comm.
 - **kernel**: ``chain`` is a ``Runnable`` living in the kernel. The kernel drives it
@@ -119,7 +121,12 @@ class StreamWidget(anywidget.AnyWidget):
         help="Render the text as markdown (built as DOM from text, never as HTML); "
         "False shows plain text.",
     ).tag(sync=True)
-    autostart = Bool(True, help="Start streaming as soon as the widget is shown.").tag(sync=True)
+    autostart = Bool(
+        True,
+        help="Start a run at once: kernel transport when created in a running kernel; "
+        "server transport when created (the kernel starts it on its server, so a widget "
+        "shown more than LCSSEApp.orphan_timeout later finds it cancelled: call ask()).",
+    ).tag(sync=True)
     status = Unicode("idle", help="idle, starting, streaming, complete, error, cancelled").tag(
         sync=True
     )
@@ -259,6 +266,9 @@ class StreamWidget(anywidget.AnyWidget):
         publisher: Any = getattr(shell, "display_pub", None)
         parent = current_request()
         token = None
+        # ipykernel 7 keeps the parent in a context variable, which a task inherits from
+        # the cell that made it; ipykernel 6 has one plain attribute, set at each request,
+        # so there an update already goes out with the running request's parent.
         if parent and hasattr(publisher, "set_thread_parent"):
             token = publisher.set_thread_parent(parent)
         try:
@@ -372,8 +382,9 @@ class StreamWidget(anywidget.AnyWidget):
 
         Kernel transport: the run is a task in this kernel. Server transport: the kernel
         starts it on its server, so there is one run per ask, with this input, however
-        many views show the widget; only a kernel that cannot reach its server asks the
-        browser to start it (one run per open page).
+        many views show the widget. A kernel that cannot reach its server says so
+        (``status="error"`` with what to set); a page's own Ask button can still start
+        a run from the page.
         """
         if input is not None:
             self.input = input
@@ -415,10 +426,7 @@ class StreamWidget(anywidget.AnyWidget):
             self.chunks, self.reconnects = 0, 0
             self.ttft_ms = self.elapsed_ms = None
             self.status = "starting"
-        self._start_on_server()
-        if not self.run_id and self.status not in _TERMINAL:
-            # The kernel cannot reach its server, but the page may: one run per page.
-            self.send({"type": "ask", "input": self.input})
+        self._start_on_server()  # a run, or status "error" saying why there is none
 
     def stop(self) -> None:
         """Cancel the current run; its stream ends with reason ``cancelled``.

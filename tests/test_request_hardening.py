@@ -38,9 +38,26 @@ class _BadSchema(RunnableLambda[Any, str]):
 bad_schema = _BadSchema(lambda value: "never")
 
 
+class _SecretInError(RunnableLambda[Any, str]):
+    """A broken input schema whose error message quotes a key-shaped string."""
+
+    def get_input_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        pattern = "(?P<sk-abcdefghijkl>x)"  # re.error: bad character in group name 'sk-...'
+        return {"type": "object", "properties": {"q": {"type": "string", "pattern": pattern}}}
+
+
+secret_in_error = _SecretInError(lambda value: "never")
+
+
 @pytest.fixture
 def lcsse_config() -> dict[str, Any]:
-    return {"chains": {**TEST_CHAINS, "bad_schema": "tests.test_request_hardening:bad_schema"}}
+    return {
+        "chains": {
+            **TEST_CHAINS,
+            "bad_schema": "tests.test_request_hardening:bad_schema",
+            "secret_in_error": "tests.test_request_hardening:secret_in_error",
+        }
+    }
 
 
 async def _error(jp_fetch: Any, *parts: str, **kwargs: Any) -> tuple[int, str]:
@@ -498,6 +515,26 @@ async def test_log_when_error_request_carries_token_in_url_then_token_not_logged
     if code == 500:
         assert "Traceback" in logged  # the log keeps what went wrong
     assert token not in logged
+
+
+async def test_log_when_uncaught_exception_quotes_a_key_then_traceback_logged_masked(
+    jp_fetch: Any, server_log: _Collect
+) -> None:
+    # The uncaught-exception line went to the server's logger, which masks nothing.
+    got, _ = await _error(
+        jp_fetch,
+        "lcsse",
+        "api",
+        "chains",
+        "secret_in_error",
+        "stream",
+        method="POST",
+        body='{"input": {"q": "x"}}',
+    )
+    assert got == 500
+    logged = "\n".join(server_log.lines)
+    assert "Traceback" in logged and "bad character in group name" in logged
+    assert "sk-abcdefghijkl" not in logged
 
 
 async def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:

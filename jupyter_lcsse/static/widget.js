@@ -793,7 +793,16 @@ export class RunStore {
 
   async stopServer() {
     const stream = this.stream;
-    if (stream?.active && !(await stream.cancel())) {
+    let started;
+    try {
+      started = stream?.active ? await stream.cancel() : true;
+    } catch (error) {
+      // The DELETE itself failed (network, server gone): say so, the run may go on.
+      this.error = `could not stop the run: ${error.message || error}`;
+      this.notify();
+      return;
+    }
+    if (!started) {
       // Stopped before the server created the run: no end event will come.
       this.status = "cancelled";
       this.save({ status: "cancelled" });
