@@ -15,6 +15,7 @@ from jupyter_lcsse.discovery import ServerNotFound
 from jupyter_lcsse.offline_model import answer_for
 from tests.support.lcsse_server import TOKEN, lcsse_server
 from tests.support.processes import free_port
+from tests.support.widgets import recording
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +30,6 @@ def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LCSSE_SERVER_URL", raising=False)
     monkeypatch.delenv("LCSSE_TOKEN", raising=False)
     monkeypatch.setattr(discovery, "_running_servers", lambda: [])
-
-
-def _recording(widget: StreamWidget) -> list[dict[str, Any]]:
-    sent: list[dict[str, Any]] = []
-    widget.send = sent.append  # type: ignore[method-assign]
-    return sent
 
 
 async def test_server_widget_when_no_server_then_error_at_once_with_the_fix(
@@ -79,7 +74,7 @@ async def test_server_widget_when_page_reported_empty_error_then_wait_reads_the_
     monkeypatch.setenv("LCSSE_SERVER_URL", server)
     monkeypatch.setenv("LCSSE_TOKEN", TOKEN)
     widget = StreamWidget("default", {"question": "What is SSE?"})
-    _recording(widget)
+    recording(widget)
     assert widget.run_id
     # What a page whose events GET got 403 saves through the comm.
     widget.set_state({"status": "error", "error": ""})
@@ -94,7 +89,7 @@ async def test_server_widget_when_page_finished_first_then_wait_still_exact(
     monkeypatch.setenv("LCSSE_SERVER_URL", server)
     monkeypatch.setenv("LCSSE_TOKEN", TOKEN)
     widget = StreamWidget("default", "What is SSE?")
-    _recording(widget)
+    recording(widget)
     widget.set_state({"status": "complete", "text": "partial"})  # a page's wrong view
     assert await widget.wait(timeout=60) == answer_for("What is SSE?")
 
@@ -111,7 +106,7 @@ def _forever() -> RunnableGenerator:
 
 async def test_wait_when_run_outlasts_timeout_then_timeout_error_says_how_to_wait() -> None:
     widget = StreamWidget(_forever(), "go", autostart=False)
-    _recording(widget)
+    recording(widget)
     widget.ask()
     with pytest.raises(TimeoutError, match=r"did not end within 0\.2 s") as info:
         await widget.wait(timeout=0.2)
@@ -140,7 +135,7 @@ async def test_server_widget_when_page_started_run_kernel_has_no_server_then_wai
     no_server: None,
 ) -> None:
     widget = StreamWidget("default", "q")
-    _recording(widget)
+    recording(widget)
     # Ask in a page that can reach its server: the page started the run.
     state = {"run_id": "r1", "events_url": "/lcsse/api/runs/r1/events", "error": ""}
     widget.set_state({**state, "status": "streaming"})

@@ -12,6 +12,7 @@ from langchain_core.runnables import RunnableGenerator
 
 from jupyter_lcsse import StreamWidget
 from jupyter_lcsse.sse import parse
+from tests.support.widgets import recording
 
 
 def _tokens(count: int, delay: float) -> RunnableGenerator:
@@ -24,15 +25,9 @@ def _tokens(count: int, delay: float) -> RunnableGenerator:
     return RunnableGenerator(gen)
 
 
-def _recording(widget: StreamWidget) -> list[dict[str, Any]]:
-    sent: list[dict[str, Any]] = []
-    widget.send = sent.append  # type: ignore[method-assign]
-    return sent
-
-
 async def test_kernel_widget_when_2000_tokens_then_batched_and_text_exact() -> None:
     widget = StreamWidget(_tokens(2000, 0.0005), "go", autostart=False)
-    sent = _recording(widget)
+    sent = recording(widget)
     loop = asyncio.get_running_loop()
     started = loop.time()
     widget.ask()
@@ -55,7 +50,7 @@ async def test_kernel_widget_when_2000_tokens_then_batched_and_text_exact() -> N
 
 async def test_kernel_widget_when_stopped_then_cancelled_and_end_sent() -> None:
     widget = StreamWidget(_tokens(10_000, 0.01), "go", autostart=False)
-    sent = _recording(widget)
+    sent = recording(widget)
     widget.ask()
     await asyncio.sleep(0.1)
     widget.stop()
@@ -69,7 +64,7 @@ async def test_kernel_widget_when_stopped_in_the_cell_that_made_it_then_ends_can
     # `w = StreamWidget(chain); w.stop()` in one cell: the run is cancelled before its
     # task took a step. It used to never end: no end frame, wait() hung for good.
     widget = StreamWidget(_tokens(10, 0.01), "go")
-    sent = _recording(widget)
+    sent = recording(widget)
     widget.stop()
     assert await widget.wait(timeout=5) == ""
     assert widget.status == "cancelled"
@@ -85,7 +80,7 @@ async def test_kernel_widget_when_chain_fails_then_error_trait() -> None:
             raise RuntimeError("kaput")
 
     widget = StreamWidget(RunnableGenerator(boom), "go", autostart=False)
-    _recording(widget)
+    recording(widget)
     widget.ask()
     await widget.wait(timeout=5)
     assert (widget.status, widget.error, widget.text) == ("error", "kaput", "x")
@@ -93,7 +88,7 @@ async def test_kernel_widget_when_chain_fails_then_error_trait() -> None:
 
 async def test_kernel_widget_when_frontend_asks_then_new_run_with_its_input() -> None:
     widget = StreamWidget(_tokens(3, 0), "first", autostart=False)
-    sent = _recording(widget)
+    sent = recording(widget)
     widget._on_frontend_msg(widget, {"type": "ask", "input": "second"}, [])
     await widget.wait(timeout=5)
     assert widget.input == "second"
@@ -104,7 +99,7 @@ async def test_kernel_widget_when_frontend_asks_then_new_run_with_its_input() ->
 
 async def test_kernel_widget_when_autostart_in_loop_then_streams_without_ask() -> None:
     widget = StreamWidget(_tokens(5, 0), "go")
-    _recording(widget)
+    recording(widget)
     assert await widget.wait(timeout=5) == "t0 t1 t2 t3 t4 "
 
 
@@ -141,7 +136,7 @@ async def test_kernel_widget_when_used_outside_ipython_then_prints_nothing(
 
     monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # other tests start a shell
     widget = StreamWidget(_tokens(3, 0), "go", autostart=False)
-    _recording(widget)
+    recording(widget)
     widget.ask()
     await widget.wait(timeout=5)
     await asyncio.sleep(0.01)  # the display refresh runs on the next loop turn
@@ -159,7 +154,7 @@ async def test_kernel_widget_when_asked_again_mid_stream_then_only_new_run_ends_
         return RunnableGenerator(gen)
 
     widget = StreamWidget(echo_input(), "a", autostart=False)
-    sent = _recording(widget)
+    sent = recording(widget)
     widget.ask()
     await asyncio.sleep(0.12)  # the first run has sent a batch or two
     widget.ask("b")
@@ -175,7 +170,7 @@ async def test_kernel_widget_when_asked_again_mid_stream_then_only_new_run_ends_
 
 async def test_kernel_widget_when_batches_sent_then_each_names_its_event_ids() -> None:
     widget = StreamWidget(_tokens(300, 0.001), "go", autostart=False)
-    sent = _recording(widget)
+    sent = recording(widget)
     widget.ask()
     await widget.wait(timeout=30)
     batches = [m for m in sent if m["type"] == "frames"]
@@ -239,7 +234,7 @@ async def test_kernel_widget_when_pump_fails_then_error_state_and_wait_returns()
 
 async def test_kernel_widget_when_closed_then_its_run_is_cancelled() -> None:
     widget = StreamWidget(_tokens(10_000, 0.01), "go", autostart=False)
-    _recording(widget)
+    recording(widget)
     widget.ask()
     await asyncio.sleep(0.1)
     run = widget._run

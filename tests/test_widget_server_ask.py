@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from jupyter_lcsse import StreamWidget
 from tests.support.lab import TOKEN, Lab, running_lab
+from tests.support.widgets import recording
 
 
 @pytest.fixture(scope="module")
@@ -28,17 +28,11 @@ def on_server(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> Lab:
     return lab
 
 
-def _recording(widget: StreamWidget) -> list[dict[str, Any]]:
-    sent: list[dict[str, Any]] = []
-    widget.send = sent.append  # type: ignore[method-assign]
-    return sent
-
-
 async def test_server_widget_when_asked_with_new_input_then_kernel_starts_one_run_of_it(
     on_server: Lab,
 ) -> None:
     widget = StreamWidget("echo", {"tokens": ["old"]}, markdown=False)
-    sent = _recording(widget)
+    sent = recording(widget)
     first = widget.run_id
     assert first
     assert await widget.wait(timeout=30) == "old"
@@ -56,7 +50,7 @@ async def test_server_widget_when_asked_mid_run_then_previous_run_cancelled(
     on_server: Lab,
 ) -> None:
     widget = StreamWidget("slow", {"name": "ask-mid", "count": 400}, markdown=False)
-    _recording(widget)
+    recording(widget)
     first = widget.run_id
     widget.ask({"name": "ask-mid-2", "count": 3, "interval": 0.01})
     assert await widget.wait(timeout=30) == "tick 0\ntick 1\ntick 2\n"
@@ -71,7 +65,7 @@ async def test_server_widget_when_stopped_in_the_kernel_then_run_cancelled_witho
     on_server: Lab,
 ) -> None:
     widget = StreamWidget("slow", {"name": "stop-kernel", "count": 400}, markdown=False)
-    sent = _recording(widget)
+    sent = recording(widget)
     widget.stop()
     await widget.wait(timeout=30)  # once it followed the run to its end, 20 s later
     assert widget.status == "cancelled"
