@@ -62,6 +62,22 @@ async def _until(predicate: Any, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.02)
 
 
+async def _delete_at_first_token(jp_fetch: Any, sse_fetch: SSEFetch, run_id: str) -> Any:
+    """DELETE the run when its first token arrives; the DELETE's answer and the stream."""
+    deleting: list[Any] = []
+
+    def on_event(event: ServerSentEvent) -> None:
+        if event.event == "message" and not deleting:
+            deleting.append(
+                asyncio.ensure_future(jp_fetch("lcsse", "api", "runs", run_id, method="DELETE"))
+            )
+
+    response = await asyncio.wait_for(
+        sse_fetch("lcsse", "api", "runs", run_id, "events", on_event=on_event), 10
+    )
+    return await deleting[0], response
+
+
 # -- cancelled before the first step -----------------------------------------------------
 
 
@@ -124,18 +140,7 @@ async def test_delete_when_chain_ignores_cancellation_then_202_stream_ends_and_s
 ) -> None:
     registry = _registry(jp_serverapp)
     run_id = await _start(jp_fetch, "stubborn", {"count": 300, "interval": 0.02})
-    deleting: list[Any] = []
-
-    def on_event(event: ServerSentEvent) -> None:
-        if event.event == "message" and not deleting:
-            deleting.append(
-                asyncio.ensure_future(jp_fetch("lcsse", "api", "runs", run_id, method="DELETE"))
-            )
-
-    response = await asyncio.wait_for(
-        sse_fetch("lcsse", "api", "runs", run_id, "events", on_event=on_event), 10
-    )
-    deleted = await deleting[0]
+    deleted, response = await _delete_at_first_token(jp_fetch, sse_fetch, run_id)
     body = json.loads(deleted.body)
     assert deleted.code == 202
     assert body["status"] == "cancelled"
@@ -169,18 +174,7 @@ async def test_delete_when_chain_swallows_cancel_and_returns_then_cancelled_not_
     run_id = await _start(
         jp_fetch, "stubborn", {"count": 300, "interval": 0.02, "return_on_cancel": True}
     )
-    deleting: list[Any] = []
-
-    def on_event(event: ServerSentEvent) -> None:
-        if event.event == "message" and not deleting:
-            deleting.append(
-                asyncio.ensure_future(jp_fetch("lcsse", "api", "runs", run_id, method="DELETE"))
-            )
-
-    response = await asyncio.wait_for(
-        sse_fetch("lcsse", "api", "runs", run_id, "events", on_event=on_event), 10
-    )
-    deleted = await deleting[0]
+    deleted, response = await _delete_at_first_token(jp_fetch, sse_fetch, run_id)
     assert "cancel ignored" in STRAY
     assert deleted.code == 200
     assert json.loads(deleted.body)["status"] == "cancelled"
