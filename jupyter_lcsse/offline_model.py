@@ -13,21 +13,41 @@ Quirks, on purpose:
 - ``_astream`` is native async: it sleeps with ``asyncio.sleep`` between tokens (no
   thread per token); at rate 0 it still yields to the event loop once per token, so
   other requests and cancellation are never starved.
+- Tools (``bind_tools``): when a bound tool fits the question (``offline_tools.py``
+  has the rules) it streams a tool call as ``tool_call_chunks`` (the arguments' JSON
+  token by token) instead of text; after the tools' results (``ToolMessage``) it
+  answers with them. The last chunk of every stream carries ``usage_metadata``
+  (tokens counted as above) and ``finish_reason`` ("stop" or "tool_calls").
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
+from langchain_core.messages.tool import tool_call, tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import Field
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import BaseModel, Field
+
+from .offline_tools import ToolCallPlan, plan_tool_call
 
 __all__ = ["TOPICS", "OfflineChatModel", "answer_for", "tokenize"]
 
@@ -249,6 +269,104 @@ def _question(messages: list[BaseMessage]) -> str:
     return ""
 
 
+def _text(message: BaseMessage) -> str:
+    text: Any = message.text  # langchain-core 1.x: a property; 0.3: a method
+    return str(text) if isinstance(text, str) else str(text())
+
+
+def _tool_answer(messages: list[BaseMessage]) -> str:
+    """The answer once the tools have run: their results, as the last messages give them."""
+    results: list[ToolMessage] = []
+    for message in reversed(messages):
+        if not isinstance(message, ToolMessage):
+            break
+        results.insert(0, message)
+    parts = [f"the `{m.name or 'tool'}` tool answered **{_text(m).strip()}**" for m in results]
+    said = "; ".join(parts)
+    if len(results) == 1:
+        return f"*Offline model:* {said}, so the answer is **{_text(results[0]).strip()}**."
+    return f"*Offline model:* {said}."
+
+
+def _call_id(plan: ToolCallPlan, question: str) -> str:
+    digest = hashlib.sha256(f"{plan.name}|{plan.args}|{question}".encode()).hexdigest()
+    return f"call_{digest[:16]}"
+
+
+class _Reply:
+    """What the model answers to ``messages``: text tokens, or one tool call's pieces."""
+
+    def __init__(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> None:
+        question = _question(messages)
+        tools: list[dict[str, Any]] = list(kwargs.get("tools") or [])
+        choice = kwargs.get("tool_choice")
+        if choice == "none":
+            tools = []
+        elif isinstance(choice, str) and choice not in ("auto", "any", "required"):
+            tools = [t for t in tools if t.get("function", t).get("name") == choice]
+        self.plan: ToolCallPlan | None = None
+        if messages and isinstance(messages[-1], ToolMessage):
+            text = _tool_answer(messages)
+        else:
+            self.plan = plan_tool_call(question, tools) if tools else None
+            text = "" if self.plan else answer_for(question)
+        self.tokens = tokenize(text)
+        self.call_id = _call_id(self.plan, question) if self.plan else ""
+        self.arg_pieces = tokenize(json.dumps(self.plan.args)) if self.plan else []
+        self.input_tokens = sum(len(tokenize(_text(m))) for m in messages)
+
+    def chunks(self) -> Iterator[AIMessageChunk]:
+        """The stream, last chunk (usage, finish_reason) included."""
+        if self.plan is not None:
+            yield AIMessageChunk(
+                content="",
+                tool_call_chunks=[
+                    tool_call_chunk(name=self.plan.name, args="", id=self.call_id, index=0)
+                ],
+            )
+            for piece in self.arg_pieces:
+                yield AIMessageChunk(
+                    content="",
+                    tool_call_chunks=[tool_call_chunk(name=None, args=piece, id=None, index=0)],
+                )
+        else:
+            for token in self.tokens:
+                yield AIMessageChunk(content=token)
+        yield AIMessageChunk(
+            content="",
+            usage_metadata=self.usage(),
+            response_metadata=self.metadata(),
+            chunk_position="last",
+        )
+
+    def usage(self) -> Any:
+        output = len(self.arg_pieces) if self.plan else len(self.tokens)
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": output,
+            "total_tokens": self.input_tokens + output,
+        }
+
+    def metadata(self) -> dict[str, Any]:
+        reason = "tool_calls" if self.plan else "stop"
+        return {"finish_reason": reason, "model_name": "lcsse-offline"}
+
+    def message(self) -> AIMessage:
+        if self.plan is None:
+            return AIMessage(
+                content="".join(self.tokens),
+                usage_metadata=self.usage(),
+                response_metadata=self.metadata(),
+            )
+        call = tool_call(name=self.plan.name, args=self.plan.args, id=self.call_id)
+        return AIMessage(
+            content="",
+            tool_calls=[call],
+            usage_metadata=self.usage(),
+            response_metadata=self.metadata(),
+        )
+
+
 class OfflineChatModel(BaseChatModel):
     """A deterministic teaching model that streams built-in answers at a set pace."""
 
@@ -264,6 +382,20 @@ class OfflineChatModel(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"tokens_per_second": self.tokens_per_second}
 
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type[BaseModel] | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Offer ``tools``, as ChatOpenAI does (OpenAI's tool format; ``tool_choice``
+        "none", "auto"/"any"/"required", or a tool's name)."""
+        formatted = [convert_to_openai_tool(tool) for tool in tools]
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        return self.bind(tools=formatted, **kwargs)
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -271,8 +403,7 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        text = answer_for(_question(messages))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+        return ChatResult(generations=[ChatGeneration(message=_Reply(messages, kwargs).message())])
 
     async def _agenerate(
         self,
@@ -291,12 +422,12 @@ class OfflineChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         delay = 1 / self.tokens_per_second if self.tokens_per_second else 0.0
-        for i, token in enumerate(tokenize(answer_for(_question(messages)))):
-            if delay and i:
+        for i, message in enumerate(_Reply(messages, kwargs).chunks()):
+            if delay and i and message.chunk_position != "last":
                 time.sleep(delay)
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+            chunk = ChatGenerationChunk(message=message)
             if run_manager is not None:
-                run_manager.on_llm_new_token(token, chunk=chunk)
+                run_manager.on_llm_new_token(str(message.content), chunk=chunk)
             yield chunk
 
     async def _astream(
@@ -307,12 +438,12 @@ class OfflineChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         delay = 1 / self.tokens_per_second if self.tokens_per_second else 0.0
-        for i, token in enumerate(tokenize(answer_for(_question(messages)))):
-            if delay and i:
+        for i, message in enumerate(_Reply(messages, kwargs).chunks()):
+            if delay and i and message.chunk_position != "last":
                 await asyncio.sleep(delay)
             elif not delay:
                 await asyncio.sleep(0)
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+            chunk = ChatGenerationChunk(message=message)
             if run_manager is not None:
-                await run_manager.on_llm_new_token(token, chunk=chunk)
+                await run_manager.on_llm_new_token(str(message.content), chunk=chunk)
             yield chunk
