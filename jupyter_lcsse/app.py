@@ -15,7 +15,14 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, Union
 
-from .chains import DEFAULT_SYSTEM_PROMPT, Chain, build_default_chain, load_chains
+from .builtin_chains import build_agent_chain, build_rag_chain
+from .chains import (
+    DEFAULT_SYSTEM_PROMPT,
+    Chain,
+    build_default_chain,
+    load_chains,
+    make_chat_model,
+)
 from .handlers import handlers
 from .masking import mask_logger
 from .runs import RunRegistry
@@ -35,9 +42,12 @@ class LCSSEApp(ExtensionApp):
         help=(
             'Chains to offer, by name: {"name": "package.module:attr"}, where attr is a '
             "LangChain Runnable or a zero-argument callable that returns one. A value may "
-            'also be {"ref": "package.module:attr", "description": "..."}. Packages can add '
-            "chains through the entry-point group 'jupyter_lcsse.chains'. A chain that "
-            "fails to load is logged and left out."
+            'also be {"ref": "package.module:attr", "description": "...", "mode": "auto"}, '
+            "where mode is how a request that names none streams it: 'auto' (a LangGraph "
+            "graph with LangGraph's stream modes, a chain with a retriever as 'events', "
+            "anything else as 'text'), 'text' (astream), 'events' (astream_events v2) or "
+            "'graph'. Packages can add chains through the entry-point group "
+            "'jupyter_lcsse.chains'. A chain that fails to load is logged and left out."
         ),
     ).tag(config=True)
 
@@ -47,6 +57,23 @@ class LCSSEApp(ExtensionApp):
         help=(
             "The chat model of the built-in 'default' chain: 'auto' uses ChatOpenAI when "
             "OPENAI_API_KEY is set and the offline model otherwise."
+        ),
+    ).tag(config=True)
+
+    builtin_examples = Bool(
+        True,
+        help=(
+            "Offer the built-in 'agent' (create_agent with a calculator and a docs search) "
+            "and 'rag' (answers from the project's docs) chains beside 'default'. They use "
+            "the same model as 'default'."
+        ),
+    ).tag(config=True)
+
+    max_source_chars = Int(
+        1000,
+        help=(
+            "Characters of each document's page_content that a 'sources' event carries "
+            "(longer ones are cut, with an ellipsis); 0 sends them whole."
         ),
     ).tag(config=True)
 
@@ -221,14 +248,21 @@ class LCSSEApp(ExtensionApp):
     ).tag(config=True)
 
     def initialize_settings(self) -> None:
+        model: dict[str, Any] = {
+            "model": self.default_model,
+            "openai_model": self.openai_model,
+            "openai_base_url": self.openai_base_url,
+            "offline_tokens_per_second": self.offline_tokens_per_second,
+        }
         default = build_default_chain(
-            model=self.default_model,
-            openai_model=self.openai_model,
-            openai_base_url=self.openai_base_url,
-            offline_tokens_per_second=self.offline_tokens_per_second,
-            system_prompt=self.system_prompt or DEFAULT_SYSTEM_PROMPT,
+            **model, system_prompt=self.system_prompt or DEFAULT_SYSTEM_PROMPT
         )
-        chains: dict[str, Chain] = load_chains(self.chains, {"default": default}, self.log)
+        builtins = {"default": default}
+        if self.builtin_examples:
+            choice = make_chat_model(**model)
+            builtins["agent"] = build_agent_chain(choice)
+            builtins["rag"] = build_rag_chain(choice)
+        chains: dict[str, Chain] = load_chains(self.chains, builtins, self.log)
         token = getattr(self.serverapp, "identity_provider", None)
         secrets = [getattr(token, "token", "") or "", *self.extra_secrets]
         # The extension's own logger (not the server's: that one prints the login URL).
@@ -247,6 +281,7 @@ class LCSSEApp(ExtensionApp):
             buffer_bytes=self.replay_buffer_bytes,
             max_finished_bytes=self.max_finished_bytes,
             cancel_timeout=self.cancel_timeout,
+            max_source_chars=self.max_source_chars,
         )
         self.registry = registry
         self.settings.update({"lcsse_chains": chains, "lcsse_runs": registry})

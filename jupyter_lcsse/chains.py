@@ -32,7 +32,9 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
+from .adapters import MODES, Mode, choose_mode, is_graph
 from .masking import public_url
+from .message_input import MessageInputError, MessageSchema
 from .offline_model import OfflineChatModel
 
 ENTRY_POINT_GROUP = "jupyter_lcsse.chains"
@@ -60,6 +62,7 @@ class Chain:
     description: str = ""
     source: str = ""
     input_schema: dict[str, Any] = field(default_factory=dict)
+    mode: str = "auto"  # the mode a request that names none gets (adapters.py)
 
     def __post_init__(self) -> None:
         if not self.input_schema:
@@ -67,7 +70,26 @@ class Chain:
                 self.input_schema = self.runnable.get_input_jsonschema()
             except Exception:  # a Runnable whose schema cannot be built still streams
                 self.input_schema = {}
-        self._validator = Draft202012Validator(self.input_schema)
+        self.messages = MessageSchema(self.input_schema)
+        self._validator = Draft202012Validator(self.messages.loose_schema(self.input_schema))
+        self._modes: dict[str, Mode] = {}
+        self.default_mode = self.stream_mode(None)  # raises ValueError for a bad mode
+
+    def stream_mode(self, requested: str | None) -> Mode:
+        """The adapter mode for a request's ``"mode"`` (None: this chain's default).
+
+        Raises ``ValueError`` naming the modes for an unknown one.
+        """
+        key = requested or self.mode
+        mode = self._modes.get(key)
+        if mode is None:
+            mode = self._modes[key] = choose_mode(self.runnable, key)
+        return mode
+
+    @property
+    def checkpointed(self) -> bool:
+        """A LangGraph graph with a checkpointer: each run needs a ``thread_id``."""
+        return is_graph(self.runnable) and bool(getattr(self.runnable, "checkpointer", None))
 
     def describe(self) -> dict[str, Any]:
         """The entry ``GET lcsse/api/chains`` lists."""
@@ -75,6 +97,9 @@ class Chain:
             "name": self.name,
             "description": self.description,
             "input_schema": self.input_schema,
+            "mode": self.default_mode,
+            "messages_input": self.messages.messages_only,
+            "needs_thread_id": self.checkpointed,
         }
 
     def coerce_input(self, value: Any) -> Any:
@@ -85,6 +110,13 @@ class Chain:
         """
         if isinstance(value, str) and (single := self._single_string_field()):
             value = {single: value}
+        try:
+            converted = self.messages.convert(value)
+        except MessageInputError as exc:
+            raise InputError(str(exc)) from exc
+        if isinstance(value, list) and self.messages.top_level:
+            return converted  # a list of messages, each read by LangChain above
+        value = converted
         error = best_match(self._validator.iter_errors(value))
         if error is not None:
             where = "input" + "".join(
@@ -149,32 +181,79 @@ def load_chains(
 ) -> dict[str, Chain]:
     """Built-in chains, then entry points, then config (later names win).
 
-    A config value is a reference string or ``{"ref": ..., "description": ...}``.
+    A config value is a reference string or ``{"ref": ..., "description": ...,
+    "mode": ...}``.
     """
     chains: dict[str, Chain] = dict(builtins)
-    sources: list[tuple[str, str, str | None, str]] = []
+    sources: list[tuple[str, str, str | None, str, str]] = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        sources.append((ep.name, ep.value, None, f"entry point {ep.name!r}"))
+        sources.append((ep.name, ep.value, None, "auto", f"entry point {ep.name!r}"))
     for name, value in configured.items():
         if isinstance(value, Mapping):
             ref, description = str(value.get("ref", "")), value.get("description")
+            mode = str(value.get("mode") or "auto")
         else:
-            ref, description = str(value), None
-        sources.append((name, ref, description, f"LCSSEApp.chains[{name!r}]"))
-    for name, ref, description, origin in sources:
+            ref, description, mode = str(value), None, "auto"
+        sources.append((name, ref, description, mode, f"LCSSEApp.chains[{name!r}]"))
+    for name, ref, description, mode, origin in sources:
+        if mode not in MODES:
+            log.error(
+                "lcsse: chain %r (%s) left out: unknown mode %r; the modes are %s",
+                name, origin, mode, ", ".join(MODES),
+            )  # fmt: skip
+            continue
         try:
             runnable = resolve_reference(ref)
-        except ChainLoadError as exc:
+            chains[name] = Chain(
+                name=name,
+                runnable=runnable,
+                description=_description_of(ref, runnable, description),
+                source=origin,
+                mode=mode,
+            )
+        except (ChainLoadError, ValueError) as exc:
             log.error("lcsse: chain %r (%s) left out: %s", name, origin, exc)
             continue
-        chains[name] = Chain(
-            name=name,
-            runnable=runnable,
-            description=_description_of(ref, runnable, description),
-            source=origin,
-        )
         log.info("lcsse: chain %r loaded from %s (%s)", name, origin, ref)
     return chains
+
+
+@dataclass
+class ChatModelChoice:
+    """The chat model the built-in chains use, and how their descriptions name it."""
+
+    model: BaseChatModel
+    named: str  # "ChatOpenAI (gpt-4o-mini at ...)" or "the built-in offline model"
+    offline: bool
+
+
+def make_chat_model(
+    *,
+    model: str,
+    openai_model: str,
+    openai_base_url: str,
+    offline_tokens_per_second: float,
+    environ: Mapping[str, str] = os.environ,
+    chat_model_factory: Callable[..., BaseChatModel] | None = None,
+) -> ChatModelChoice:
+    """``model`` is ``"auto"`` (ChatOpenAI when ``OPENAI_API_KEY`` is set, else
+    offline), ``"openai"`` or ``"offline"``."""
+    use_openai = model == "openai" or (model == "auto" and bool(environ.get("OPENAI_API_KEY")))
+    if use_openai:
+        if chat_model_factory is None:
+            from langchain_openai import ChatOpenAI
+
+            chat_model_factory = ChatOpenAI
+        base_url = openai_base_url or environ.get("OPENAI_BASE_URL") or None
+        chat_model = chat_model_factory(model=openai_model, base_url=base_url, streaming=True)
+        # GET lcsse/api/chains shows this: never the URL's user:password@ or ?api_key=.
+        where = f" at {public_url(base_url)}" if base_url else ""
+        return ChatModelChoice(chat_model, f"ChatOpenAI ({openai_model}{where})", offline=False)
+    offline = OfflineChatModel(tokens_per_second=offline_tokens_per_second)
+    return ChatModelChoice(offline, "the built-in offline model", offline=True)
+
+
+OFFLINE_NOTE = " (no network, no API key; set OPENAI_API_KEY to use ChatOpenAI)"
 
 
 def build_default_chain(
@@ -187,29 +266,18 @@ def build_default_chain(
     environ: Mapping[str, str] = os.environ,
     chat_model_factory: Callable[..., BaseChatModel] | None = None,
 ) -> Chain:
-    """prompt → chat model → ``StrOutputParser``, with input ``{"question": str}``.
-
-    ``model`` is ``"auto"`` (ChatOpenAI when ``OPENAI_API_KEY`` is set, else offline),
-    ``"openai"`` or ``"offline"``.
-    """
-    use_openai = model == "openai" or (model == "auto" and bool(environ.get("OPENAI_API_KEY")))
-    chat_model: BaseChatModel
-    if use_openai:
-        if chat_model_factory is None:
-            from langchain_openai import ChatOpenAI
-
-            chat_model_factory = ChatOpenAI
-        base_url = openai_base_url or environ.get("OPENAI_BASE_URL") or None
-        chat_model = chat_model_factory(model=openai_model, base_url=base_url, streaming=True)
-        # GET lcsse/api/chains shows this: never the URL's user:password@ or ?api_key=.
-        where = f" at {public_url(base_url)}" if base_url else ""
-        description = f"Answers a question with ChatOpenAI ({openai_model}{where})."
-    else:
-        chat_model = OfflineChatModel(tokens_per_second=offline_tokens_per_second)
-        description = (
-            "Answers a question with the built-in offline model (no network, no API key; "
-            "set OPENAI_API_KEY to use ChatOpenAI)."
-        )
+    """prompt → chat model → ``StrOutputParser``, with input ``{"question": str}``."""
+    choice = make_chat_model(
+        model=model,
+        openai_model=openai_model,
+        openai_base_url=openai_base_url,
+        offline_tokens_per_second=offline_tokens_per_second,
+        environ=environ,
+        chat_model_factory=chat_model_factory,
+    )
+    description = f"Answers a question with {choice.named}."
+    if choice.offline:
+        description = f"Answers a question with {choice.named}{OFFLINE_NOTE}."
     prompt = ChatPromptTemplate.from_messages([("system", system_prompt), ("human", "{question}")])
-    runnable = (prompt | chat_model | StrOutputParser()).with_config(run_name="lcsse-default")
+    runnable = (prompt | choice.model | StrOutputParser()).with_config(run_name="lcsse-default")
     return Chain(name="default", runnable=runnable, description=description, source="built-in")

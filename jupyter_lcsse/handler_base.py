@@ -49,6 +49,8 @@ AUTH_RESOURCE = "lcsse"
 ALLOWED_CONFIG_KEYS = frozenset(
     {"tags", "metadata", "run_name", "configurable", "recursion_limit", "max_concurrency"}
 )
+STREAM_BODY_KEYS = frozenset({"input", "config", "mode"})
+RUN_BODY_KEYS = STREAM_BODY_KEYS | {"chain"}
 DRAIN_BYTES = 8 * 1024 * 1024  # a refused body up to this size is read and dropped
 MAX_JSON_DEPTH = 100  # objects/arrays inside each other; real chain input is a few deep
 MAX_EVENT_ID_DIGITS = 18  # event ids are per-run counters; 18 digits is beyond any run
@@ -246,18 +248,45 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
             raise HTTPError(404, UNKNOWN_RUN)
         return run
 
-    def start_run(self, chain: Chain, body: dict[str, Any]) -> Run:
-        """Validate input and config, then start the chain (or 422 / 429)."""
+    def start_run(
+        self, chain: Chain, body: dict[str, Any], allowed: frozenset[str] = STREAM_BODY_KEYS
+    ) -> Run:
+        """Validate the body, input, mode and config, then start the chain (or 422 / 429)."""
+        unknown = sorted(str(key) for key in body if key not in allowed)
+        if unknown:
+            raise HTTPError(
+                422,
+                f"unknown field{'s' if len(unknown) > 1 else ''} in the request body: "
+                f"{', '.join(unknown)}; the fields are {', '.join(sorted(allowed))} (a "
+                'chain\'s own options go in "input" or "config")',
+            )
         if "input" not in body:
             raise HTTPError(400, 'missing field "input": the chain\'s input')
+        mode_name = body.get("mode")
+        if mode_name is not None and not isinstance(mode_name, str):
+            raise HTTPError(422, f'"mode" must be a string, not {type(mode_name).__name__}')
+        try:
+            mode = chain.stream_mode(mode_name)
+        except ValueError as exc:
+            raise HTTPError(422, f"chain {chain.name!r}: mode: {exc}") from exc
         try:
             chain_input = chain.coerce_input(body["input"])
         except InputError as exc:
             raise HTTPError(422, f"chain {chain.name!r}: {exc}") from exc
         config = _runnable_config(body.get("config"))
+        if chain.checkpointed and not ((config or {}).get("configurable") or {}).get("thread_id"):
+            raise HTTPError(
+                422,
+                f"chain {chain.name!r} is a graph with a checkpointer: send "
+                '"config": {"configurable": {"thread_id": "..."}} (one id per conversation)',
+            )
         try:
             return self.runs.create(
-                chain=chain.name, runnable=chain.runnable, input=chain_input, config=config
+                chain=chain.name,
+                runnable=chain.runnable,
+                input=chain_input,
+                config=config,
+                mode=mode,
             )
         except TooManyRuns as exc:
             raise RetryLater(str(exc), retry_after=self.lcsse.retry_after_seconds) from exc

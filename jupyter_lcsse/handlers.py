@@ -22,7 +22,7 @@ from tornado import web
 from tornado.web import HTTPError
 
 from .chains import Chain
-from .handler_base import AUTH_RESOURCE, UNKNOWN_RUN, LCSSEHandler, RetryLater
+from .handler_base import AUTH_RESOURCE, RUN_BODY_KEYS, UNKNOWN_RUN, LCSSEHandler, RetryLater
 from .runs import ReplayGap, Run
 from .stream_writer import SSE_CONTENT_TYPE, SSEStreamHandler
 
@@ -79,7 +79,15 @@ class ChainStreamHandler(_ResumingStream):
         if run_id or self._names_last_event_id():
             await self._resume_retry(chain, run_id)
             return
-        run = self.start_run(chain, self.json_body())
+        body = self.json_body()
+        named = body.get("chain", chain.name)
+        if named != chain.name:
+            raise HTTPError(
+                422,
+                f'"chain" in the body ({named!r}) is not the chain of this URL '
+                f"({chain.name!r}); leave it out, the URL names the chain",
+            )
+        run = self.start_run(chain, body, RUN_BODY_KEYS)
         self.set_header("X-LCSSE-Run-Id", run.id)
         await self.stream_run(run, 0, cancel_on_close=True)
 
@@ -118,7 +126,7 @@ class RunsHandler(LCSSEHandler):
     @authorized
     def post(self) -> None:
         body = self.json_body()
-        run = self.start_run(self.find_chain(body.get("chain")), body)
+        run = self.start_run(self.find_chain(body.get("chain")), body, RUN_BODY_KEYS)
         self.set_status(201)
         self.set_header("Location", self.run_url(run))
         self.finish(

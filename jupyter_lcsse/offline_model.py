@@ -18,6 +18,12 @@ Quirks, on purpose:
   token by token) instead of text; after the tools' results (``ToolMessage``) it
   answers with them. The last chunk of every stream carries ``usage_metadata``
   (tokens counted as above) and ``finish_reason`` ("stop" or "tool_calls").
+- ``reasoning=True``: before the answer or the tool call it streams a short account of
+  what it is about to do as standard ``reasoning`` content blocks (the text then comes
+  as ``text`` blocks), the shape LangChain gives reasoning models' thinking.
+- Sources: when the system message holds ``<source title=... path=...>`` passages (a
+  RAG prompt, ``format_sources``), it answers from them: each passage's first
+  sentence, cited, instead of a built-in topic.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from langchain_core.messages import (
     AIMessageChunk,
     BaseMessage,
     HumanMessage,
+    SystemMessage,
     ToolMessage,
 )
 from langchain_core.messages.tool import tool_call, tool_call_chunk
@@ -49,7 +56,7 @@ from pydantic import BaseModel, Field
 
 from .offline_tools import ToolCallPlan, plan_tool_call
 
-__all__ = ["TOPICS", "OfflineChatModel", "answer_for", "tokenize"]
+__all__ = ["TOPICS", "OfflineChatModel", "answer_for", "format_sources", "tokenize"]
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
 
@@ -239,15 +246,64 @@ def _out_of_scope(question: str) -> str:
     )
 
 
-def answer_for(question: str) -> str:
-    """The full answer to ``question``: a topic's text, or the out-of-scope answer."""
+def topic_for(question: str) -> str | None:
+    """The name of the built-in topic ``question`` is about, or None."""
     lowered = question.lower()
     words = set(re.findall(r"[a-z]+", lowered))
-    for _name, keywords, answer in TOPICS:
+    for name, keywords, _answer in TOPICS:
         for keyword in keywords:
             if (keyword in words) if keyword.isalpha() else (keyword in lowered):
-                return answer
+                return name
+    return None
+
+
+def answer_for(question: str) -> str:
+    """The full answer to ``question``: a topic's text, or the out-of-scope answer."""
+    topic = topic_for(question)
+    for name, _keywords, answer in TOPICS:
+        if name == topic:
+            return answer
     return _out_of_scope(question)
+
+
+_SOURCE = re.compile(r'<source title="([^"]*)" path="([^"]*)">\n?(.*?)</source>', re.S)
+
+
+def format_sources(documents: Sequence[Any]) -> str:
+    """Documents as the ``<source>`` passages a RAG prompt gives the model."""
+    parts = []
+    for doc in documents:
+        title = str(doc.metadata.get("title", "")).replace('"', "'")
+        path = str(doc.metadata.get("source", "")).replace('"', "'")
+        parts.append(f'<source title="{title}" path="{path}">\n{doc.page_content}\n</source>')
+    return "\n\n".join(parts)
+
+
+def _first_sentence(text: str, limit: int = 220) -> str:
+    flat = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    flat = re.sub(r"^#+\s*", "", flat)
+    match = re.search(r"(.+?[.!?])(\s|$)", flat)
+    sentence = match.group(1) if match else flat
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
+
+
+def _sources_answer(question: str, system: str) -> str | None:
+    """The answer from the ``<source>`` passages of a RAG prompt, or None if it has none."""
+    found = _SOURCE.findall(system)
+    if not found:
+        return None
+    lines = [
+        f"*Offline model (no network): what the {len(found)} passages retrieved from the "
+        f"project's docs say about your question, quoted; a real model would summarize "
+        f"them.*\n",
+    ]
+    for i, (title, path, body) in enumerate(found, 1):
+        lines.append(f"{i}. **{title or path}** (`{path}`): {_first_sentence(body)}")
+    return "\n".join(lines) + "\n"
+
+
+def _system(messages: list[BaseMessage]) -> str:
+    return "\n".join(_text(m) for m in messages if isinstance(m, SystemMessage))
 
 
 def tokenize(text: str) -> list[str]:
@@ -281,6 +337,9 @@ def _tool_answer(messages: list[BaseMessage]) -> str:
         if not isinstance(message, ToolMessage):
             break
         results.insert(0, message)
+    sourced = _sources_answer("", "\n".join(_text(m) for m in results))
+    if sourced is not None:  # a search tool's passages: quote them as a RAG answer does
+        return sourced
     parts = [f"the `{m.name or 'tool'}` tool answered **{_text(m).strip()}**" for m in results]
     said = "; ".join(parts)
     if len(results) == 1:
@@ -296,7 +355,9 @@ def _call_id(plan: ToolCallPlan, question: str) -> str:
 class _Reply:
     """What the model answers to ``messages``: text tokens, or one tool call's pieces."""
 
-    def __init__(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self, messages: list[BaseMessage], kwargs: dict[str, Any], *, reasoning: bool = False
+    ) -> None:
         question = _question(messages)
         tools: list[dict[str, Any]] = list(kwargs.get("tools") or [])
         choice = kwargs.get("tool_choice")
@@ -305,18 +366,38 @@ class _Reply:
         elif isinstance(choice, str) and choice not in ("auto", "any", "required"):
             tools = [t for t in tools if t.get("function", t).get("name") == choice]
         self.plan: ToolCallPlan | None = None
+        sourced = None
         if messages and isinstance(messages[-1], ToolMessage):
             text = _tool_answer(messages)
+            thought = "The tool has answered; I report its result."
         else:
             self.plan = plan_tool_call(question, tools) if tools else None
-            text = "" if self.plan else answer_for(question)
+            sourced = None if self.plan else _sources_answer(question, _system(messages))
+            text = "" if self.plan else (sourced or answer_for(question))
+            thought = self._thought(question, sourced is not None)
+        self.reasoning = tokenize(thought) if reasoning else []
         self.tokens = tokenize(text)
         self.call_id = _call_id(self.plan, question) if self.plan else ""
         self.arg_pieces = tokenize(json.dumps(self.plan.args)) if self.plan else []
         self.input_tokens = sum(len(tokenize(_text(m))) for m in messages)
 
+    def _thought(self, question: str, sourced: bool) -> str:
+        if self.plan is not None:
+            return (
+                f"The question needs the `{self.plan.name}` tool; I call it with "
+                f"{json.dumps(self.plan.args)} and answer with its result."
+            )
+        if sourced:
+            return "The prompt gives me retrieved passages; I answer by quoting them."
+        topic = topic_for(question)
+        if topic is None:
+            return "The question is outside my built-in topics; I say so and list them."
+        return f"The question is about {topic}; I answer from my built-in text on it."
+
     def chunks(self) -> Iterator[AIMessageChunk]:
         """The stream, last chunk (usage, finish_reason) included."""
+        for piece in self.reasoning:
+            yield AIMessageChunk(content=[{"type": "reasoning", "reasoning": piece, "index": 0}])
         if self.plan is not None:
             yield AIMessageChunk(
                 content="",
@@ -329,6 +410,9 @@ class _Reply:
                     content="",
                     tool_call_chunks=[tool_call_chunk(name=None, args=piece, id=None, index=0)],
                 )
+        elif self.reasoning:  # after reasoning blocks the text comes as text blocks
+            for token in self.tokens:
+                yield AIMessageChunk(content=[{"type": "text", "text": token, "index": 1}])
         else:
             for token in self.tokens:
                 yield AIMessageChunk(content=token)
@@ -340,7 +424,7 @@ class _Reply:
         )
 
     def usage(self) -> Any:
-        output = len(self.arg_pieces) if self.plan else len(self.tokens)
+        output = len(self.reasoning) + (len(self.arg_pieces) if self.plan else len(self.tokens))
         return {
             "input_tokens": self.input_tokens,
             "output_tokens": output,
@@ -352,15 +436,21 @@ class _Reply:
         return {"finish_reason": reason, "model_name": "lcsse-offline"}
 
     def message(self) -> AIMessage:
+        content: Any = "".join(self.tokens)
+        if self.reasoning:
+            content = [
+                {"type": "reasoning", "reasoning": "".join(self.reasoning)},
+                {"type": "text", "text": content},
+            ]
         if self.plan is None:
             return AIMessage(
-                content="".join(self.tokens),
+                content=content,
                 usage_metadata=self.usage(),
                 response_metadata=self.metadata(),
             )
         call = tool_call(name=self.plan.name, args=self.plan.args, id=self.call_id)
         return AIMessage(
-            content="",
+            content=content if self.reasoning else "",
             tool_calls=[call],
             usage_metadata=self.usage(),
             response_metadata=self.metadata(),
@@ -373,6 +463,10 @@ class OfflineChatModel(BaseChatModel):
     tokens_per_second: float = Field(
         default=30.0, ge=0, description="Pace of streaming; 0 means as fast as possible."
     )
+    reasoning: bool = Field(
+        default=False,
+        description="Stream a short account of what it will do (reasoning blocks) first.",
+    )
 
     @property
     def _llm_type(self) -> str:
@@ -380,7 +474,7 @@ class OfflineChatModel(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"tokens_per_second": self.tokens_per_second}
+        return {"tokens_per_second": self.tokens_per_second, "reasoning": self.reasoning}
 
     def bind_tools(
         self,
@@ -403,7 +497,8 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=_Reply(messages, kwargs).message())])
+        reply = _Reply(messages, kwargs, reasoning=self.reasoning)
+        return ChatResult(generations=[ChatGeneration(message=reply.message())])
 
     async def _agenerate(
         self,
@@ -422,7 +517,7 @@ class OfflineChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         delay = 1 / self.tokens_per_second if self.tokens_per_second else 0.0
-        for i, message in enumerate(_Reply(messages, kwargs).chunks()):
+        for i, message in enumerate(_Reply(messages, kwargs, reasoning=self.reasoning).chunks()):
             if delay and i and message.chunk_position != "last":
                 time.sleep(delay)
             chunk = ChatGenerationChunk(message=message)
@@ -438,7 +533,7 @@ class OfflineChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         delay = 1 / self.tokens_per_second if self.tokens_per_second else 0.0
-        for i, message in enumerate(_Reply(messages, kwargs).chunks()):
+        for i, message in enumerate(_Reply(messages, kwargs, reasoning=self.reasoning).chunks()):
             if delay and i and message.chunk_position != "last":
                 await asyncio.sleep(delay)
             elif not delay:

@@ -35,22 +35,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import json
 import logging
 import secrets
 import sys
 import time
+import uuid
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig
-from pydantic import BaseModel
 
+from .adapters import Mode, make_adapter
 from .inline_parsers import inline_str_parsers
 from .masking import safe_error_message  # one place for every masking rule
+from .native_dialect import NativeDialect, to_json
 from .sse import ServerSentEvent, encode
+from .stream_events import COUNTED, StreamEvent
 
 RunStatus = Literal["running", "complete", "error", "cancelled"]
 EndReason = Literal["complete", "error", "cancelled", "shutdown"]
@@ -78,27 +78,6 @@ def utf8_safe(text: str) -> str:
     return text
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, BaseModel):
-        return obj.model_dump(mode="json")
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.asdict(obj)
-    if isinstance(obj, set | frozenset | tuple):
-        return list(obj)
-    return str(obj)
-
-
-def to_json(obj: Any) -> str:
-    """Compact JSON for event payloads; non-JSON values fall back to ``str``."""
-    return json.dumps(obj, default=_json_default, ensure_ascii=False, separators=(",", ":"))
-
-
-def _message_text(message: BaseMessage) -> str:
-    # langchain-core 1.x: a str property; 0.3: a method.
-    text: Any = message.text
-    return str(text) if isinstance(text, str) else str(text())
-
-
 class Run:
     """One execution of a chain: its task, its frame log, its subscribers."""
 
@@ -117,6 +96,8 @@ class Run:
         inline_parsers: bool = True,
         buffer_bytes: int = 0,
         cancel_timeout: float = 2.0,
+        mode: Mode = "text",
+        max_source_chars: int = 1000,
     ) -> None:
         self.id = secrets.token_urlsafe(24)  # 192 random bits: the id is the capability
         self.chain = chain
@@ -130,16 +111,27 @@ class Run:
         self.idle = asyncio.Event()  # set while nobody is subscribed
         self.idle.set()
         self.last_id = 0
+        self.mode: Mode = mode
+        # LangChain's root run id, so a trace (LangSmith, callbacks) matches its stream.
+        run_config: dict[str, Any] = dict(config or {})
+        run_config.setdefault("run_id", uuid.uuid4())
+        self.langchain_run_id = str(run_config["run_id"])
+        self.dialect = NativeDialect()
+        self._adapter = make_adapter(mode, max_source_chars=max_source_chars)
+        info = {
+            "run_id": self.id,
+            "chain": chain,
+            "mode": mode,
+            "langchain_run_id": self.langchain_run_id,
+        }
         # Sent on every connection before the frames (not in the log: it has no id).
         self.metadata_frame = utf8_safe(
-            encode(
-                ServerSentEvent(event="metadata", data=to_json({"run_id": self.id, "chain": chain}))
-            )
+            encode(ServerSentEvent(event="metadata", data=to_json(info)))
         )
         # LangChain's StrOutputParser otherwise hops to a thread per chunk (inline_parsers.py).
         self._runnable = inline_str_parsers(runnable) if inline_parsers else runnable
         self._input = input
-        self._config = config
+        self._config = cast(RunnableConfig, run_config)
         self._buffer_size = max(1, buffer_size)
         self._trim_at = 2 * self._buffer_size
         self._buffer_bytes = max(0, buffer_bytes)
@@ -218,12 +210,18 @@ class Run:
     async def _drive(self) -> None:
         self._started = True
         reason: EndReason = "complete"
-        stream = self._runnable.astream(self._input, self._config)
+        adapter = self._adapter
+        translate, emit = adapter.translate, self._emit
+        stream = adapter.stream(self._runnable, self._input, self._config)
         try:
-            async for chunk in stream:
+            async for item in stream:
                 if self._sealed:
                     break  # abandoned: the chain ignored its cancellation; stop pulling
-                self._emit_chunk(chunk)
+                for event in translate(item):
+                    emit(event)
+            if not self._sealed:
+                for event in adapter.finish():
+                    emit(event)
         except asyncio.CancelledError:
             reason = self._cancel_reason
         except Exception as exc:
@@ -232,9 +230,8 @@ class Run:
                 return
             self._log.error("lcsse: chain %r failed in run %s", self.chain, self.id, exc_info=exc)
             message = safe_error_message(exc, self._secrets)
-            self._append(
-                event="error", data=to_json({"type": type(exc).__name__, "message": message})
-            )
+            for name, data in self.dialect.error(type(exc).__name__, message):
+                self._append(event=name, data=data)
             reason = "error"
         if self._sealed:
             await _close_quietly(stream, self._log)
@@ -276,18 +273,12 @@ class Run:
         )
         self._finish(self._cancel_reason)
 
-    def _emit_chunk(self, chunk: Any) -> None:
-        if isinstance(chunk, str):
-            text = chunk
-        elif isinstance(chunk, BaseMessage):
-            text = _message_text(chunk)
-        else:
+    def _emit(self, event: StreamEvent) -> None:
+        """One typed event into the log, as the dialect's frames."""
+        if event.kind in COUNTED:
             self._count_chunk()
-            self._append(event="data", data=to_json(chunk))
-            return
-        if text:
-            self._count_chunk()
-            self._append(event=None, data=text)
+        for name, data in self.dialect.encode(event):
+            self._append(event=name, data=data)
 
     def _count_chunk(self) -> None:
         if self.ttft_ms is None:
@@ -304,6 +295,8 @@ class Run:
             "chunks": self.chunks,
             "ttft_ms": self.ttft_ms,
             "elapsed_ms": elapsed,
+            "finish_reason": self._adapter.finish_reason,
+            "usage": self._adapter.usage,
         }
 
     def _finish(self, reason: EndReason) -> None:
@@ -316,7 +309,8 @@ class Run:
         if self._abandon_handle is not None:
             self._abandon_handle.cancel()
             self._abandon_handle = None
-        self._append(event="end", data=to_json(self.summary(reason)))
+        for name, data in self.dialect.end(self.summary(reason)):
+            self._append(event=name, data=data)
         self._sealed = True
         self._ended.set()
         self._on_finish(self)
@@ -531,8 +525,10 @@ class RunRegistry:
         buffer_bytes: int = 0,
         max_finished_bytes: int = 0,
         cancel_timeout: float = 2.0,
+        max_source_chars: int = 1000,
     ) -> None:
         self.max_active_runs = max_active_runs
+        self.max_source_chars = max_source_chars
         self.max_runs = max_runs
         self.run_ttl = run_ttl
         self.orphan_timeout = orphan_timeout
@@ -565,7 +561,13 @@ class RunRegistry:
         return len(self._runs)
 
     def create(
-        self, *, chain: str, runnable: Runnable[Any, Any], input: Any, config: RunnableConfig | None
+        self,
+        *,
+        chain: str,
+        runnable: Runnable[Any, Any],
+        input: Any,
+        config: RunnableConfig | None,
+        mode: Mode = "text",
     ) -> Run:
         """Start a run, or raise ``TooManyRuns`` when ``max_active_runs`` are running."""
         if self._active >= self.max_active_runs:
@@ -586,6 +588,8 @@ class RunRegistry:
             inline_parsers=self._inline_parsers,
             buffer_bytes=self.buffer_bytes,
             cancel_timeout=self.cancel_timeout,
+            mode=mode,
+            max_source_chars=self.max_source_chars,
         )
         run.start()  # first: a run that cannot start must not take a slot
         self._runs[run.id] = run

@@ -16,7 +16,7 @@ from tornado.iostream import StreamClosedError
 from tornado.web import GZipContentEncoding
 
 from .handler_base import LCSSEHandler
-from .runs import ReplayGap, Run, to_json, utf8_safe
+from .runs import ReplayGap, Run, utf8_safe
 from .sse import ServerSentEvent, comment, encode
 
 SSE_CONTENT_TYPE = "text/event-stream; charset=utf-8"
@@ -39,12 +39,9 @@ def _gap_frames(run: Run, gap: ReplayGap) -> str:
     The reader's last event id stays the last frame it got, and a resume from there is
     answered 410, so a client that ignored ``end`` still stops reconnecting.
     """
-    error = to_json({"type": "ReplayGap", "message": str(gap)})
-    end = to_json(run.summary("error"))
-    return utf8_safe(
-        encode(ServerSentEvent(event="error", data=error))
-        + encode(ServerSentEvent(event="end", data=end))
-    )
+    dialect = run.dialect
+    pairs = [*dialect.error("ReplayGap", str(gap)), *dialect.end(run.summary("error"))]
+    return utf8_safe("".join(encode(ServerSentEvent(event=e, data=d)) for e, d in pairs))
 
 
 class SSEStreamHandler(LCSSEHandler):

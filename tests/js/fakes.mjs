@@ -52,6 +52,39 @@ class Node {
     else this._text = String(value);
   }
 
+  // The widget must never parse HTML: these throw, so a test fails if it tries.
+  set innerHTML(_) {
+    throw new Error("innerHTML used");
+  }
+
+  set outerHTML(_) {
+    throw new Error("outerHTML used");
+  }
+
+  insertAdjacentHTML() {
+    throw new Error("insertAdjacentHTML used");
+  }
+
+  /** Fire the listener of an event (e.g. "toggle"). */
+  dispatch(name) {
+    this.listeners[name]?.();
+  }
+
+  /** Every node below this one (elements and text), in document order. */
+  descendants() {
+    const found = [];
+    for (const child of this.children) {
+      found.push(child);
+      if (child.tagName) found.push(...child.descendants());
+    }
+    return found;
+  }
+
+  /** Elements below this one with the class name, in document order. */
+  byClass(name) {
+    return this.descendants().filter((n) => n.tagName && String(n.className ?? "").split(" ").includes(name));
+  }
+
   /** Elements below this one with the tag name (lower case), in document order. */
   all(tag) {
     const found = [];

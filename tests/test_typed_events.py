@@ -1,0 +1,181 @@
+"""Agents, graphs, RAG chains and tool-calling models stream typed events on the wire.
+
+Each event type is checked on the wire for the built-in agent (create_agent), a
+hand-made LangGraph StateGraph, the built-in RAG chain and a bare chat model with
+tools bound; all offline, all exact.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from jupyter_lcsse.sse import ServerSentEvent
+from tests.conftest import SSEFetch, json_error
+
+AGENT_ANSWER = "*Offline model:* the `calculator` tool answered **42**, so the answer is **42**."
+SIX_BY_SEVEN = {"messages": [{"role": "user", "content": "What is 6 times 7?"}]}
+STREAM = ("lcsse", "api", "chains")
+
+
+def kinds(events: list[ServerSentEvent]) -> list[str]:
+    return [e.event for e in events]
+
+
+def payloads(events: list[ServerSentEvent], name: str) -> list[Any]:
+    return [e.json() for e in events if e.event == name]
+
+
+async def test_agent_when_asked_six_times_seven_then_tool_call_result_and_answer_on_wire(
+    sse_fetch: SSEFetch,
+) -> None:
+    response = await sse_fetch(*STREAM, "agent", "stream", body={"input": SIX_BY_SEVEN})
+    assert response.code == 200
+    events = response.events
+    names = kinds(events)
+    assert names[0] == "metadata"
+    metadata = events[0].json()
+    assert metadata["mode"] == "graph" and metadata["chain"] == "agent"
+    assert len(metadata["langchain_run_id"]) == 36  # a UUID: the LangChain root run
+    (start,) = payloads(events, "tool_call_start")
+    assert start["name"] == "calculator" and start["id"].startswith("call_")
+    deltas = payloads(events, "tool_call_delta")
+    assert len(deltas) > 1 and {d["id"] for d in deltas} == {start["id"]}
+    assert json.loads("".join(d["args_delta"] for d in deltas)) == {"expression": "6 * 7"}
+    (end,) = payloads(events, "tool_call_end")
+    assert end == {"id": start["id"], "name": "calculator", "args": {"expression": "6 * 7"}}
+    (result,) = payloads(events, "tool_result")
+    assert result == {"id": start["id"], "name": "calculator", "content": "42", "status": "success"}
+    assert response.text == AGENT_ANSWER
+    # Order: the call and its result come before the first answer token.
+    first_text = names.index("message")
+    assert names.index("tool_call_end") < names.index("tool_result") < first_text
+    steps = [(s["name"], s["status"], s["kind"]) for s in payloads(events, "step")]
+    assert steps == [
+        ("model", "started", "node"),
+        ("model", "finished", "node"),
+        ("tools", "started", "node"),
+        ("tools", "finished", "node"),
+        ("model", "started", "node"),
+        ("model", "finished", "node"),
+    ]
+    usages = payloads(events, "usage")
+    assert len(usages) == 2 and all(u["total_tokens"] > 0 for u in usages)
+    (state,) = payloads(events, "state")
+    assert [m["type"] for m in state["messages"]] == ["human", "ai", "tool", "ai"]
+    assert state["messages"][-1]["content"] == AGENT_ANSWER
+    summary = response.end
+    assert summary["reason"] == "complete" and summary["finish_reason"] == "stop"
+    assert summary["usage"] == {
+        key: sum(u[key] for u in usages)
+        for key in ("input_tokens", "output_tokens", "total_tokens")
+    }
+    ids = [int(e.id) for e in events[1:]]
+    assert ids == list(range(1, len(ids) + 1))  # one id sequence for every event type
+
+
+@pytest.mark.parametrize(
+    "agent_input",
+    [
+        "What is 6 times 7?",
+        {"messages": [["user", "What is 6 times 7?"]]},
+        {"messages": [{"type": "human", "content": "What is 6 times 7?"}]},
+        {"messages": "What is 6 times 7?"},
+        {"messages": [{"role": "system", "content": "Be brief."}, ["human", "What is 6 times 7?"]]},
+    ],
+    ids=["bare-string", "tuple", "message-dict", "string-field", "system-then-tuple"],
+)
+async def test_agent_when_standard_message_inputs_then_each_streams_the_answer(
+    sse_fetch: SSEFetch, agent_input: Any
+) -> None:
+    response = await sse_fetch(*STREAM, "agent", "stream", body={"input": agent_input})
+    assert response.code == 200
+    assert response.text == AGENT_ANSWER
+
+
+@pytest.mark.parametrize(
+    ("agent_input", "where"),
+    [
+        ({"messages": [{"role": "user", "content": "hi"}, {"role": "robot", "content": "x"}]}, "input.messages[1]"),
+        ({"messages": [{"content": "no role"}]}, "input.messages[0]"),
+        ({"messages": [5]}, "input.messages[0]"),
+        ({"messages": {"role": "user"}}, "input.messages"),
+    ],
+)  # fmt: skip
+async def test_agent_when_message_is_bad_then_422_names_its_path(
+    jp_fetch: Any, agent_input: Any, where: str
+) -> None:
+    with pytest.raises(Exception) as caught:
+        await jp_fetch(
+            *STREAM, "agent", "stream", method="POST", body=json.dumps({"input": agent_input})
+        )
+    code, message = json_error(caught.value)
+    assert code == 422
+    assert message.startswith(f"chain 'agent': {where}: "), message
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"input": "hi", "stream_mode": "messages"}, "unknown field in the request body: stream_mode"),
+        ({"input": "hi", "mode": "tokens"}, "unknown mode 'tokens'; the modes are auto, text, events, graph"),
+        ({"input": "hi", "mode": 3}, '"mode" must be a string'),
+    ],
+)  # fmt: skip
+async def test_stream_when_body_has_unknown_key_or_mode_then_422_names_it(
+    jp_fetch: Any, body: dict[str, Any], needle: str
+) -> None:
+    with pytest.raises(Exception) as caught:
+        await jp_fetch(*STREAM, "default", "stream", method="POST", body=json.dumps(body))
+    code, message = json_error(caught.value)
+    assert code == 422 and needle in message, message
+
+
+async def test_default_chain_when_mode_graph_then_422_says_it_is_not_a_graph(jp_fetch: Any) -> None:
+    body = {"input": "hi", "mode": "graph"}
+    with pytest.raises(Exception) as caught:
+        await jp_fetch(*STREAM, "default", "stream", method="POST", body=json.dumps(body))
+    code, message = json_error(caught.value)
+    assert code == 422 and "needs a LangGraph graph" in message
+
+
+async def test_rag_when_asked_then_sources_come_before_the_first_answer_token(
+    sse_fetch: SSEFetch,
+) -> None:
+    body = {"input": {"question": "How does Last-Event-ID resume a stream?"}}
+    response = await sse_fetch(*STREAM, "rag", "stream", body=body)
+    names = kinds(response.events)
+    assert response.events[0].json()["mode"] == "events"
+    (sources,) = payloads(response.events, "sources")
+    documents = sources["documents"]
+    assert len(documents) == 3
+    assert all(d["metadata"]["source"].startswith(("docs/", "notebooks/")) for d in documents)
+    assert all(len(d["page_content"]) <= 1000 for d in documents)
+    assert names.index("sources") < names.index("message")
+    text = response.text
+    assert text.startswith("*Offline model (no network): what the 3 passages")
+    for document in documents:
+        assert f"(`{document['metadata']['source']}`)" in text
+    steps = [(s["kind"], s["status"]) for s in payloads(response.events, "step")]
+    assert steps[:2] == [("retriever", "started"), ("retriever", "finished")]
+    assert ("model", "started") in steps
+    assert "data" not in names  # the answer is text, not JSON chunks
+
+
+async def test_rag_when_mode_text_then_only_the_answer_text(sse_fetch: SSEFetch) -> None:
+    body = {"input": {"question": "What is SSE?"}, "mode": "text"}
+    response = await sse_fetch(*STREAM, "rag", "stream", body=body)
+    assert response.events[0].json()["mode"] == "text"
+    assert set(kinds(response.events[1:])) == {"message", "end"}
+
+
+async def test_chain_list_when_fetched_then_agent_and_rag_show_mode_and_input_kind(
+    jp_fetch: Any,
+) -> None:
+    chains = {c["name"]: c for c in json.loads((await jp_fetch("lcsse", "api", "chains")).body)}
+    assert chains["agent"]["mode"] == "graph" and chains["agent"]["messages_input"] is True
+    assert chains["rag"]["mode"] == "events" and chains["rag"]["messages_input"] is False
+    assert chains["default"]["mode"] == "text"
+    assert chains["agent"]["needs_thread_id"] is False
