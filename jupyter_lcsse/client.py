@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
+from .run_state import RunState, TypedEvent, typed
 from .sse import ServerSentEvent, SSEDecoder
 
 __all__ = ["EventStream", "LCSSEClient", "SSEHTTPError"]
@@ -183,22 +184,30 @@ class LCSSEClient:
         """``GET lcsse/api/chains``."""
         return list(await self._json("GET", self.url("chains")))
 
-    def stream(self, chain: str, input: Any, config: dict[str, Any] | None = None) -> EventStream:
+    def stream(
+        self,
+        chain: str,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        mode: str | None = None,
+    ) -> EventStream:
         """``POST lcsse/api/chains/{chain}/stream``: leaving the loop cancels the run."""
-        body: dict[str, Any] = {"input": input}
-        if config is not None:
-            body["config"] = config
+        body = _run_body(input, config, mode)
         return EventStream(
             self._http, self.url("chains", chain, "stream"), method="POST", json_body=body
         )
 
     async def start_run(
-        self, chain: str, input: Any, config: dict[str, Any] | None = None
+        self,
+        chain: str,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        mode: str | None = None,
     ) -> dict[str, Any]:
         """``POST lcsse/api/runs``: ``{"id", "events_url", "status"}``."""
-        body: dict[str, Any] = {"chain": chain, "input": input}
-        if config is not None:
-            body["config"] = config
+        body = {"chain": chain, **_run_body(input, config, mode)}
         return dict(await self._json("POST", self.url("runs"), body))
 
     def events(
@@ -220,12 +229,60 @@ class LCSSEClient:
         """``DELETE lcsse/api/runs/{id}``."""
         return dict(await self._json("DELETE", self.url("runs", run_id)))
 
-    async def ask(self, chain: str, input: Any) -> str:
-        """Stream a chain and return the whole text (raises on an ``error`` event)."""
-        parts: list[str] = []
-        async for event in self.stream(chain, input):
-            if event.event == "message":
-                parts.append(event.data)
-            elif event.event == "error":
-                raise RuntimeError(event.json().get("message", event.data))
-        return "".join(parts)
+    async def typed_events(
+        self,
+        chain: str,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        mode: str | None = None,
+    ) -> AsyncIterator[TypedEvent]:
+        """Stream a chain as typed events (``message`` text, ``tool_call_start`` ...,
+        ``end``), each with its JSON already parsed."""
+        stream = self.stream(chain, input, config, mode=mode)
+        try:
+            async for event in stream:
+                yield typed(event)
+        finally:
+            await stream.aclose()
+
+    async def ask(
+        self,
+        chain: str,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        mode: str | None = None,
+    ) -> str:
+        """Stream a chain and return its final answer (raises on an ``error`` event).
+
+        The answer is the ``message`` text only: an agent's tool calls and a RAG
+        chain's sources are in ``run()``'s ``RunState``.
+        """
+        return (await self.run(chain, input, config, mode=mode)).text
+
+    async def run(
+        self,
+        chain: str,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        mode: str | None = None,
+    ) -> RunState:
+        """Stream a chain to its end and return the folded ``RunState`` (text, tool
+        calls, sources, state, usage); raises on an ``error`` event."""
+        state = RunState()
+        async for event in self.typed_events(chain, input, config, mode=mode):
+            state.feed(event)
+        if state.error:
+            raise RuntimeError(state.error)
+        return state
+
+
+def _run_body(input: Any, config: dict[str, Any] | None, mode: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"input": input}
+    if config is not None:
+        body["config"] = config
+    if mode is not None:
+        body["mode"] = mode
+    return body

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 
 class ServerNotFound(RuntimeError):
     """No Jupyter server could be identified for this process.
@@ -92,3 +94,27 @@ def find_server(environ: dict[str, str] | None = None) -> ServerInfo:
         )
     info = chosen[0]
     return ServerInfo(str(info["url"]).rstrip("/") + "/", str(info.get("token", "")))
+
+
+def server_chains() -> list[dict[str, Any]]:
+    """``GET lcsse/api/chains`` of this kernel's server (raises ``ServerNotFound``)."""
+    server = find_server()
+    headers = {"Authorization": f"token {server.token}"} if server.token else {}
+    try:
+        response = httpx.get(server.url + "lcsse/api/chains", headers=headers, timeout=10)
+    except httpx.HTTPError as exc:
+        raise ServerNotFound(f"cannot reach the Jupyter server at {server.url}: {exc}") from exc
+    if response.status_code == 404:
+        raise ServerNotFound(f"the server at {server.url} does not have the lcsse extension on")
+    response.raise_for_status()
+    return list(response.json())
+
+
+def describe_chain(name: str) -> dict[str, Any] | None:
+    """What this kernel's server lists for chain ``name`` (None when unknown or when
+    there is no server to ask: the caller then goes by the input's shape)."""
+    try:
+        chains = server_chains()
+    except (ServerNotFound, httpx.HTTPError, ValueError):
+        return None
+    return next((c for c in chains if isinstance(c, dict) and c.get("name") == name), None)

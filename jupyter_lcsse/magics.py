@@ -2,7 +2,7 @@
 
 ```
 %load_ext jupyter_lcsse
-%%lcsse [--chain NAME | --kernel VAR] [--raw]
+%%lcsse [--chain NAME | --kernel VAR] [--raw] [--config JSON] [--thread ID] [--mode MODE]
 What is SSE?
 ```
 
@@ -10,7 +10,10 @@ The cell body is the question, or the whole input when it parses as a JSON objec
 ``--chain`` names a server chain (default ``default``); ``--kernel VAR`` streams the
 Runnable in the notebook variable ``VAR``, in the kernel. The answer renders as
 markdown (what users of Jupyter AI tools expect); ``--raw`` shows the plain text.
-``--markdown`` is still accepted, as a no-op, so notebooks written when plain text was
+``--config JSON`` is the run's RunnableConfig, ``--thread ID`` its
+``configurable.thread_id`` (a checkpointer's conversation), ``--mode`` how it streams
+(auto, text, events, graph). ``--markdown`` is still accepted, as a no-op, so notebooks
+written when plain text was
 the default keep working. ``%lcsse chains`` lists the server's chains. Every mistake a
 user can make gives one clear line, not a traceback (``UsageError``).
 
@@ -31,7 +34,8 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 from langchain_core.runnables import Runnable
 
-from .discovery import ServerNotFound, find_server
+from .adapters import MODES
+from .discovery import ServerNotFound, server_chains
 from .kernel_cells import in_headless_cell
 from .widget import StreamWidget
 
@@ -58,23 +62,12 @@ def _parser() -> _Parser:
     rendering = parser.add_mutually_exclusive_group()
     rendering.add_argument("--raw", action="store_true")
     rendering.add_argument("--markdown", action="store_true")  # the default; kept for old cells
+    parser.add_argument("--config", default=None, metavar="JSON")
+    parser.add_argument("--thread", default=None, metavar="ID")
+    parser.add_argument("--mode", default=None, choices=MODES)
     parser.add_argument("--help", "-h", action="store_true")
     parser.add_argument("words", nargs="*")
     return parser
-
-
-def server_chains() -> list[dict[str, Any]]:
-    """``GET lcsse/api/chains`` of this kernel's server (raises ``ServerNotFound``)."""
-    server = find_server()
-    headers = {"Authorization": f"token {server.token}"} if server.token else {}
-    try:
-        response = httpx.get(server.url + "lcsse/api/chains", headers=headers, timeout=10)
-    except httpx.HTTPError as exc:
-        raise ServerNotFound(f"cannot reach the Jupyter server at {server.url}: {exc}") from exc
-    if response.status_code == 404:
-        raise ServerNotFound(f"the server at {server.url} does not have the lcsse extension on")
-    response.raise_for_status()
-    return list(response.json())
 
 
 def format_chains(chains: list[dict[str, Any]]) -> str:
@@ -97,6 +90,21 @@ def _input_from(text: str) -> Any:
         if isinstance(value, dict):
             return value
     return stripped
+
+
+def _config_from(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"%lcsse: --config is not valid JSON ({exc.msg} at column {exc.colno}); quote it: "
+            '--config \'{"configurable": {"thread_id": "t1"}}\''
+        ) from exc
+    if not isinstance(value, dict):
+        raise UsageError(f"%lcsse: --config must be a JSON object, not {type(value).__name__}")
+    return value
 
 
 @magics_class
@@ -132,7 +140,13 @@ class LCSSEMagics(Magics):
         # Headless (nbclient, nbconvert, papermill), a kernel run ends in its own cell,
         # or the saved notebook would keep "starting" (see StreamWidget._settle_in_cell).
         widget = StreamWidget(
-            chain=chain, input=value, markdown=not args.raw, autostart=not headless
+            chain=chain,
+            input=value,
+            config=_config_from(args.config),
+            thread_id=args.thread,
+            mode=args.mode,
+            markdown=not args.raw,
+            autostart=not headless,
         )
         display(widget)
         if headless:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import pathlib
 import uuid
@@ -36,16 +35,19 @@ import anywidget
 import httpx
 from langchain_core.runnables import Runnable
 from traitlets import Any as AnyTrait
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Bool, Dict, Float, Int, List, Unicode
 
+from .chains import Chain, InputError
 from .client import SSEHTTPError
-from .discovery import ServerInfo, ServerNotFound, find_server
+from .discovery import ServerInfo, ServerNotFound, describe_chain, find_server
 from .headless import run_in_cell
 from .kernel_cells import current_request, in_headless_cell, register_in_cell, track_requests
 from .masking import masked_logger
+from .run_state import RunState
 from .runs import ReplayGap, Run, safe_error_message
 from .saved_output import inert_markdown
 from .sse import SSEDecoder
+from .widget_input import MESSAGES_KEY, ChainInfo, next_input, plan_input, record_turn
 
 __all__ = ["StreamWidget"]
 
@@ -59,18 +61,6 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-def _input_key(value: Any) -> str:
-    """What the prompt box edits: "." the input itself (a string), a dict's single
-    string field, or "" (the whole input as JSON)."""
-    if isinstance(value, str):
-        return "."
-    if isinstance(value, dict):
-        strings = [k for k, v in value.items() if isinstance(v, str)]
-        if len(strings) == 1 and len(value) == 1:
-            return str(strings[0])
-    return ""
 
 
 WAIT_TIMEOUT = 300.0
@@ -115,7 +105,25 @@ class StreamWidget(anywidget.AnyWidget):
     input = AnyTrait(None, help="The chain's input (JSON); the prompt box edits its text.").tag(
         sync=True
     )
-    input_key = Unicode("", help="The input field the prompt box edits ('' = JSON).").tag(sync=True)
+    input_key = Unicode(
+        "",
+        help="What the prompt box edits: '.' the input string, a field's name, '@messages' "
+        "the next user message of a chat graph, '' the input as JSON.",
+    ).tag(sync=True)
+    config = Dict(help="The RunnableConfig sent with each run (e.g. configurable.thread_id).").tag(
+        sync=True
+    )
+    mode = Unicode(
+        "", help="How the chain streams: auto, text, events, graph ('' = the chain's default)."
+    ).tag(sync=True)
+    conversation: List[dict[str, Any]] = List(
+        help="A chat graph's turns so far (role dicts), sent before each new question."
+    ).tag(sync=True)
+    keep_conversation = Bool(
+        False,
+        help="Send the conversation so far with each question (a chat graph without a "
+        "checkpointer); with one, the graph keeps it under this widget's thread_id.",
+    ).tag(sync=True)
     markdown = Bool(
         True,
         help="Render the text as markdown (built as DOM from text, never as HTML); "
@@ -150,31 +158,50 @@ class StreamWidget(anywidget.AnyWidget):
         chain: str | Runnable[Any, Any] = "default",
         input: Any = None,
         *,
+        config: dict[str, Any] | None = None,
+        thread_id: str | None = None,
+        mode: str | None = None,
         autostart: bool = True,
         markdown: bool = True,
         **kwargs: Any,
     ) -> None:
+        """``config`` goes with every run (a checkpointer's ``thread_id``: also
+        ``thread_id=``); ``mode`` picks how the chain streams (``auto`` by default)."""
+        self._chain: Chain | None = None
         if isinstance(chain, Runnable):
             self._runnable: Runnable[Any, Any] | None = chain
             transport, name = "kernel", chain.get_name()
+            self._chain = Chain(
+                name=name, runnable=chain, mode=mode or "auto"
+            )  # bad mode: ValueError
+            info = ChainInfo(self._chain.messages.messages_only, self._chain.checkpointed)
         elif isinstance(chain, str) and chain:
             self._runnable, transport, name = None, "server", chain
+            info = ChainInfo.from_description(describe_chain(chain))
         else:
             raise TypeError(
                 f"chain must be a server chain name or a LangChain Runnable, not {chain!r}"
             )
-        if input is None:
-            input = {"question": ""}
+        plan = plan_input(info, input, config=config, thread_id=thread_id)
+        if plan.input_key == MESSAGES_KEY and not plan.input["messages"]:
+            autostart = False  # nothing asked yet: the prompt box waits for a question
         super().__init__(
             transport=transport,
             chain_name=name,
-            input=input,
-            input_key=_input_key(input),
+            input=plan.input,
+            input_key=plan.input_key,
+            config=plan.config,
+            mode=mode or "",
+            conversation=plan.conversation,
+            keep_conversation=plan.keep_conversation,
             autostart=autostart,
             markdown=markdown,
             _store_key=uuid.uuid4().hex,
             **kwargs,
         )
+        self._state = RunState()
+        self._recorded = ""  # the run whose turn is in the conversation
+        self._kernel_asked = ""  # the server run this kernel started (its turn is ours)
         self._display_id = uuid.uuid4().hex
         self._run: Run | None = None
         self._pump: asyncio.Task[None] | None = None
@@ -325,6 +352,8 @@ class StreamWidget(anywidget.AnyWidget):
 
     def _on_status(self, change: dict[str, Any]) -> None:
         if change["new"] in _TERMINAL:
+            if change["new"] == "complete":
+                self._record_turn()
             self._done.set()
             # After the current hold_sync() has sent text and status, not before, so a
             # view re-rendered by the update starts from the final state.
@@ -335,6 +364,45 @@ class StreamWidget(anywidget.AnyWidget):
                 self._refresh_saved_output()
         else:
             self._done.clear()
+
+    def _record_turn(self) -> None:
+        """A chat graph's run completed: its question and answer join the conversation.
+
+        Only runs this kernel started: the page records the runs it starts itself.
+        """
+        if not self.keep_conversation or self.input_key != MESSAGES_KEY:
+            return
+        run_id = self.run_id
+        ours = self.transport == "kernel" or run_id == self._kernel_asked
+        if not run_id or run_id == self._recorded or not ours:
+            return
+        self._recorded = run_id
+        self.conversation = record_turn(list(self.conversation), self.input, self.text)
+
+    # -- what the run said ----------------------------------------------------------------
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The current run's typed events as dicts (``{"event", "id", "data"}``; runs of
+        ``message`` text joined into one entry). Server transport: filled by the
+        kernel's own reading of the run, so ``await w.wait()`` first."""
+        return self._state.events
+
+    @property
+    def tool_calls(self) -> list[dict[str, Any]]:
+        """The run's tool calls in order: ``{"id", "name", "args", "args_text",
+        "result", "status"}`` (status streaming, called, done or error)."""
+        return list(self._state.tool_calls.values())
+
+    @property
+    def state(self) -> Any:
+        """A graph run's final state (its ``state`` event), else None."""
+        return self._state.state
+
+    @property
+    def sources(self) -> list[dict[str, Any]]:
+        """The documents of the run's ``sources`` events."""
+        return self._state.sources
 
     # -- control --------------------------------------------------------------------------
 
@@ -386,6 +454,8 @@ class StreamWidget(anywidget.AnyWidget):
         (``status="error"`` with what to set); a page's own Ask button can still start
         a run from the page.
         """
+        if isinstance(input, str) and self.input_key == MESSAGES_KEY:
+            input = next_input(list(self.conversation), input, self.keep_conversation)
         if input is not None:
             self.input = input
         if self.transport == "server":
@@ -396,20 +466,29 @@ class StreamWidget(anywidget.AnyWidget):
         self.stop()
         if self._pump is not None:
             self._pump.cancel()  # the old run's frames and end state must not follow
-        value = self.input
-        assert self._runnable is not None
+        assert self._runnable is not None and self._chain is not None
+        try:
+            value = self._chain.coerce_input(self.input)
+            stream_mode = self._chain.stream_mode(self.mode or None)
+        except (InputError, ValueError) as exc:
+            with self.hold_sync():
+                self.error, self.text, self.run_id = str(exc), "", ""
+                self.status = "error"
+            return
         run = Run(
             chain=self.chain_name,
             runnable=self._runnable,
             input=value,
-            config=None,
+            config=dict(self.config) or None,  # type: ignore[arg-type]
             buffer_size=1_000_000,
             orphan_timeout=0,
             log=_log,
             on_finish=lambda run: None,
+            mode=stream_mode,
         )
         self._run = run
         self._sent_id = 0
+        self._state = RunState()
         with self.hold_sync():
             self.status, self.error, self.text, self.chunks = "starting", "", "", 0
             self.ttft_ms = self.elapsed_ms = None
@@ -520,9 +599,14 @@ class StreamWidget(anywidget.AnyWidget):
             return
         try:
             token = self._server.token
+            body: dict[str, Any] = {"chain": self.chain_name, "input": self.input}
+            if self.config:
+                body["config"] = self.config
+            if self.mode:
+                body["mode"] = self.mode
             response = httpx.post(
                 self._server.url + "lcsse/api/runs",
-                json={"chain": self.chain_name, "input": self.input},
+                json=body,
                 headers={"Authorization": f"token {token}"} if token else {},
                 timeout=10,
             )
@@ -538,6 +622,8 @@ class StreamWidget(anywidget.AnyWidget):
             self._fail_to_start(RuntimeError(_start_failure(self._server, response)))
             return
         run = response.json()
+        self._kernel_asked = run["id"]
+        self._state = RunState()
         with self.hold_sync():
             self.run_id, self.events_url, self.status = run["id"], run["events_url"], "starting"
 
@@ -603,25 +689,20 @@ class StreamWidget(anywidget.AnyWidget):
         return self.text
 
     async def _follow_on_server(self, server: ServerInfo, run_id: str) -> None:
-        parts: list[str] = []
-        error = ""
-        end: dict[str, Any] = {}
+        state = RunState()
         async with server.client() as client:
             async for event in client.events(run_id):
-                if event.event == "message":
-                    parts.append(event.data)
-                elif event.event == "error":
-                    error = str(event.json().get("message", ""))
-                elif event.event == "end":
-                    end = event.json()
+                state.feed(event)
         if self.run_id != run_id:
             return  # a newer run was started meanwhile
+        end = state.end
         if not end:
             raise SSEHTTPError(410, f"the stream of run {run_id} ended without its end event")
         reason = end.get("reason", "complete")
         self._followed = run_id
+        self._state = state
         with self.hold_sync():
-            self.text, self.error = "".join(parts), error
+            self.text, self.error = state.text, state.error
             self.chunks = int(end.get("chunks", 0))
             self.ttft_ms, self.elapsed_ms = end.get("ttft_ms"), end.get("elapsed_ms")
             self.status = reason if reason in ("complete", "error") else "cancelled"
@@ -636,7 +717,7 @@ class StreamWidget(anywidget.AnyWidget):
         """
         loop = asyncio.get_running_loop()
         decoder = SSEDecoder()
-        parts: list[str] = []
+        state = self._state
         cursor = 0
         next_send = loop.time() + self.batch_interval
         while True:
@@ -650,10 +731,9 @@ class StreamWidget(anywidget.AnyWidget):
             after, cursor = cursor, run.last_id
             if frames:
                 for event in decoder.feed(frames):
-                    if event.event == "message":
-                        parts.append(event.data)
-                    elif event.event == "error":
-                        self.error = str(json.loads(event.data).get("message", ""))
+                    state.feed(event)
+                if state.error and state.error != self.error:
+                    self.error = state.error
                 self.comm_messages += 1
                 # Event ids after..last: a page applies each batch once, in order, and
                 # knows when it missed some (it was opened later) and must ask for them.
@@ -673,7 +753,7 @@ class StreamWidget(anywidget.AnyWidget):
             if run.done and cursor >= run.last_id:
                 break
         with self.hold_sync():
-            self.text = "".join(parts)
+            self.text = state.text
             self.chunks = run.chunks
             self.ttft_ms = run.ttft_ms
             self.elapsed_ms = run.elapsed_ms

@@ -180,3 +180,45 @@ def test_lazy_attribute_when_unknown_then_attribute_error() -> None:
 
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         jupyter_lcsse.nope  # noqa: B018
+
+
+def test_cell_magic_when_config_thread_and_mode_then_widget_sends_them(
+    ip: Any, shown: list[Any]
+) -> None:
+    line = """--chain x --config '{"tags": ["class"]}' --thread t-7 --mode events"""
+    ip.run_cell_magic("lcsse", line, "q")
+    [widget] = shown
+    assert widget.config == {"tags": ["class"], "configurable": {"thread_id": "t-7"}}
+    assert widget.mode == "events"
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ("--config '{not json'", "--config is not valid JSON"),
+        ("--config '[1]'", "--config must be a JSON object, not list"),
+        ("--mode fast", "argument --mode: invalid choice: 'fast'"),
+    ],
+)
+def test_cell_magic_when_config_or_mode_bad_then_one_clear_line(
+    ip: Any, shown: list[Any], line: str, needle: str
+) -> None:
+    with pytest.raises(UsageError, match=needle.replace("[", r"\[")):
+        ip.run_cell_magic("lcsse", line, "q")
+    assert shown == []
+
+
+def test_cell_magic_when_kernel_agent_then_prompt_edits_the_question(
+    ip: Any, shown: list[Any]
+) -> None:
+    from jupyter_lcsse.builtin_chains import build_agent_chain
+    from jupyter_lcsse.chains import make_chat_model
+
+    choice = make_chat_model(
+        model="offline", openai_model="", openai_base_url="", offline_tokens_per_second=0
+    )
+    ip.user_ns["my_agent"] = build_agent_chain(choice).runnable
+    ip.run_cell_magic("lcsse", "--kernel my_agent", "What is 6 times 7?")
+    [widget] = shown
+    assert widget.input_key == "@messages" and widget.keep_conversation is True
+    assert widget.input == {"messages": [{"role": "user", "content": "What is 6 times 7?"}]}

@@ -98,7 +98,7 @@ async def test_agent_when_standard_message_inputs_then_each_streams_the_answer(
 @pytest.mark.parametrize(
     ("agent_input", "where"),
     [
-        ({"messages": [{"role": "user", "content": "hi"}, {"role": "robot", "content": "x"}]}, "input.messages[1]"),
+        ({"messages": [{"role": "user", "content": "hi"}, {"role": "robot", "content": "x"}]}, "input.messages[1]"),  # noqa: E501
         ({"messages": [{"content": "no role"}]}, "input.messages[0]"),
         ({"messages": [5]}, "input.messages[0]"),
         ({"messages": {"role": "user"}}, "input.messages"),
@@ -119,8 +119,8 @@ async def test_agent_when_message_is_bad_then_422_names_its_path(
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ({"input": "hi", "stream_mode": "messages"}, "unknown field in the request body: stream_mode"),
-        ({"input": "hi", "mode": "tokens"}, "unknown mode 'tokens'; the modes are auto, text, events, graph"),
+        ({"input": "hi", "stream_mode": "messages"}, "unknown field in the request body: stream_mode"),  # noqa: E501
+        ({"input": "hi", "mode": "tokens"}, "unknown mode 'tokens'; the modes are auto, text, events, graph"),  # noqa: E501
         ({"input": "hi", "mode": 3}, '"mode" must be a string'),
     ],
 )  # fmt: skip
@@ -179,3 +179,94 @@ async def test_chain_list_when_fetched_then_agent_and_rag_show_mode_and_input_ki
     assert chains["rag"]["mode"] == "events" and chains["rag"]["messages_input"] is False
     assert chains["default"]["mode"] == "text"
     assert chains["agent"]["needs_thread_id"] is False
+
+
+async def test_graph_when_streamed_then_steps_custom_data_tokens_of_each_node_and_state(
+    sse_fetch: SSEFetch,
+) -> None:
+    response = await sse_fetch(*STREAM, "graph", "stream", body={"input": "What is SSE?"})
+    events = response.events
+    assert events[0].json()["mode"] == "graph"
+    names = kinds(events)
+    steps = [(s["name"], s["status"]) for s in payloads(events, "step")]
+    assert steps == [
+        ("plan", "started"),
+        ("plan", "finished"),
+        ("answer", "started"),
+        ("answer", "finished"),
+    ]
+    assert payloads(events, "data") == [{"progress": "planning"}]
+    # Tokens of both model nodes stream live, each between its node's steps.
+    plan_start, plan_end = names.index("step"), names.index("step", names.index("step") + 1)
+    assert "message" in names[plan_start:plan_end]
+    text = response.text
+    assert text.count("*Offline model") == 1 and "Server-Sent Events in one minute" in text
+    assert "Hello! I am the **offline model**" in text
+    (state,) = payloads(events, "state")
+    assert [m["type"] for m in state["messages"]] == ["human", "ai", "ai"]
+    assert len(payloads(events, "usage")) == 2
+
+
+async def test_bare_model_with_tools_when_asked_then_tool_call_events_and_finish_reason(
+    sse_fetch: SSEFetch,
+) -> None:
+    body = {"input": [{"role": "user", "content": "What is 6 times 7?"}]}
+    response = await sse_fetch(*STREAM, "tool_model", "stream", body=body)
+    assert response.code == 200
+    events = response.events
+    assert events[0].json()["mode"] == "text"
+    (start,) = payloads(events, "tool_call_start")
+    assert start["name"] == "multiply"
+    (end,) = payloads(events, "tool_call_end")
+    assert end["args"] == {"a": 6, "b": 7}
+    assert response.text == ""  # the model asked for a tool: no answer text yet
+    assert response.end["finish_reason"] == "tool_calls"
+    assert response.end["usage"]["output_tokens"] > 0
+
+
+async def test_hostile_chain_when_streamed_then_payloads_arrive_as_sent(
+    sse_fetch: SSEFetch,
+) -> None:
+    from tests.support.chains import HOSTILE_ARGS, HOSTILE_NAME, HOSTILE_RESULT, HOSTILE_SOURCE
+
+    response = await sse_fetch(*STREAM, "hostile_events", "stream", body={"input": {}})
+    events = response.events
+    assert payloads(events, "tool_call_start")[0]["name"] == HOSTILE_NAME
+    deltas = "".join(d["args_delta"] for d in payloads(events, "tool_call_delta"))
+    assert deltas == HOSTILE_ARGS
+    assert payloads(events, "tool_call_end")[0]["args"] == json.loads(HOSTILE_ARGS)
+    assert payloads(events, "tool_result")[0]["content"] == HOSTILE_RESULT
+    (sources,) = payloads(events, "sources")
+    assert sources["documents"][0]["metadata"]["source"] == HOSTILE_SOURCE
+    assert [e.data for e in events if e.event == "reasoning"] == [
+        "<img src=x onerror=\"window.__pwned='r'\">"
+    ]
+
+
+async def test_agent_run_when_resumed_at_every_event_boundary_then_exactly_the_rest(
+    jp_fetch: Any, sse_fetch: SSEFetch
+) -> None:
+    created = await jp_fetch(
+        "lcsse",
+        "api",
+        "runs",
+        method="POST",
+        body=json.dumps({"chain": "agent", "input": SIX_BY_SEVEN}),
+    )
+    run_id = json.loads(created.body)["id"]
+    whole = await sse_fetch("lcsse", "api", "runs", run_id, "events")
+    framed = [e for e in whole.events if e.id]
+    assert framed[-1].event == "end"
+    assert {"tool_call_delta", "tool_result", "step", "usage", "state"} <= set(kinds(framed))
+    for cut in range(len(framed)):
+        resumed = await sse_fetch(
+            "lcsse", "api", "runs", run_id, "events", headers={"Last-Event-ID": str(cut)}
+        )
+        rest = [e for e in resumed.events if e.id]
+        assert [(e.id, e.event, e.data) for e in rest] == [
+            (e.id, e.event, e.data) for e in framed[cut:]
+        ], f"resume after event {cut}"
+    done = await jp_fetch(
+        "lcsse", "api", "runs", run_id, "events", headers={"Last-Event-ID": framed[-1].id}
+    )
+    assert done.code == 204

@@ -214,12 +214,13 @@ export class ServerStream {
     });
   }
 
-  /** POST the run: {chain, input}, and `config` when it is a non-empty object. */
-  async start(chain, input, config = null) {
+  /** POST the run: {chain, input}, `config` when it is a non-empty object, `mode` when set. */
+  async start(chain, input, config = null, mode = "") {
     const body = { chain, input };
     if (config && typeof config === "object" && !Array.isArray(config) && Object.keys(config).length) {
       body.config = config;
     }
+    if (mode) body.mode = mode;
     const response = await this.request(`${this.base}lcsse/api/runs`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -903,7 +904,8 @@ export class RunStore {
     const stream = this.newStream();
     this.notify();
     try {
-      const run = await stream.start(this.model.get("chain_name"), input, this.model.get("config"));
+      const m = this.model;
+      const run = await stream.start(m.get("chain_name"), input, m.get("config"), m.get("mode") || "");
       if (stream !== this.stream) return;
       this.runId = run.id;
       this.save({ input, run_id: run.id, events_url: run.events_url, status: "starting", text: "", error: "", chunks: 0 });

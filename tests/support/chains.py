@@ -227,3 +227,100 @@ TEST_CHAINS.update(
         "bulk": "tests.support.chains:bulk",
     }
 )
+
+
+# -- typed events: a graph, a bare model with tools, hostile tool calls and sources --
+
+
+def make_graph() -> Runnable[Any, Any]:
+    """A hand-made LangGraph ``StateGraph`` over messages: a node that writes custom data
+    and asks the model for a short plan, then a node that asks it again."""
+    from langgraph.config import get_stream_writer
+    from langgraph.graph import END, START, MessagesState, StateGraph
+
+    from jupyter_lcsse.offline_model import OfflineChatModel
+
+    model = OfflineChatModel(tokens_per_second=0)
+
+    async def plan(state: MessagesState) -> dict[str, Any]:
+        get_stream_writer()({"progress": "planning"})
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    async def answer(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [await model.ainvoke([*state["messages"], ("user", "hello")])]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("plan", plan)
+    builder.add_node("answer", answer)
+    builder.add_edge(START, "plan")
+    builder.add_edge("plan", "answer")
+    builder.add_edge("answer", END)
+    return builder.compile()
+
+
+def make_tool_model() -> Runnable[Any, Any]:
+    """A bare chat model with a tool bound (its input is messages or a string)."""
+    from langchain_core.tools import tool
+
+    from jupyter_lcsse.offline_model import OfflineChatModel
+
+    @tool
+    def multiply(a: int, b: int) -> int:
+        """Multiply two whole numbers."""
+        return a * b
+
+    return OfflineChatModel(tokens_per_second=0).bind_tools([multiply])
+
+
+HOSTILE_NAME = "<img src=x onerror=\"window.__pwned = 'tool'\">"
+HOSTILE_ARGS = '{"html": "<script>window.__pwned = \'args\'</script>"}'
+HOSTILE_RESULT = "<b onmouseover=\"window.__pwned='result'\">42</b>"
+HOSTILE_SOURCE = "javascript:window.__pwned='source'"
+
+
+async def _hostile_events(inputs: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """Tool calls, results, reasoning and sources that would run code as HTML."""
+    from langchain_core.documents import Document
+    from langchain_core.messages import ToolMessage
+    from langchain_core.messages.tool import tool_call_chunk
+
+    async for _ in inputs:
+        yield AIMessageChunk(
+            content=[
+                {"type": "reasoning", "reasoning": "<img src=x onerror=\"window.__pwned='r'\">"}
+            ],
+            id="m1",
+        )
+        yield AIMessageChunk(
+            content="",
+            id="m1",
+            tool_call_chunks=[tool_call_chunk(name=HOSTILE_NAME, args="", id="call_x", index=0)],
+        )
+        for piece in (HOSTILE_ARGS[:10], HOSTILE_ARGS[10:]):
+            await asyncio.sleep(0)
+            yield AIMessageChunk(
+                content="", id="m1", tool_call_chunks=[tool_call_chunk(args=piece, index=0)]
+            )
+        yield AIMessageChunk(content="", id="m1", chunk_position="last")
+        yield ToolMessage(content=HOSTILE_RESULT, tool_call_id="call_x", name=HOSTILE_NAME)
+        yield [
+            Document(
+                page_content="<script>window.__pwned='doc'</script>",
+                metadata={"source": HOSTILE_SOURCE, "title": "<i>title</i>"},
+            ),
+            Document(
+                page_content="fine", metadata={"source": "https://example.org/a", "title": "ok"}
+            ),
+        ]
+        yield "The answer is **42**."
+
+
+hostile_events = RunnableGenerator(_hostile_events)
+
+TEST_CHAINS.update(
+    {
+        "graph": "tests.support.chains:make_graph",
+        "tool_model": "tests.support.chains:make_tool_model",
+        "hostile_events": "tests.support.chains:hostile_events",
+    }
+)
