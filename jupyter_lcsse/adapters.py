@@ -18,7 +18,9 @@ dialect: ``Run`` hands the events to its dialect.
   retrievers, models and tools give ``step``.
 
 ``auto`` picks per Runnable: a LangGraph graph (``create_agent`` included) streams as
-``graph``; a chain with a retriever as ``events``; anything else as ``text``.
+``graph``; a chain with a retriever or a tool among its steps as ``events``; anything
+else as ``text`` (a chat model with tools bound is not a step: it stays on the fast
+path, and its tool calls come out typed there too).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.tools import BaseTool
 
 from .stream_events import (
     DATA,
@@ -74,13 +77,14 @@ def _unwrapped(runnable: Runnable[Any, Any]) -> Runnable[Any, Any]:
     return runnable
 
 
-def has_retriever(runnable: Runnable[Any, Any]) -> bool:
-    """Whether a retriever is one of the chain's steps (its LCEL graph shows it)."""
+def has_steps(runnable: Runnable[Any, Any]) -> bool:
+    """Whether a retriever or a tool is one of the chain's steps (its LCEL graph shows
+    it): then its steps are what a user wants to see."""
     try:
         graph = runnable.get_graph()
     except Exception:  # a Runnable whose graph cannot be drawn still streams
         return False
-    return any(isinstance(node.data, BaseRetriever) for node in graph.nodes.values())
+    return any(isinstance(node.data, BaseRetriever | BaseTool) for node in graph.nodes.values())
 
 
 def choose_mode(runnable: Runnable[Any, Any], requested: str = "auto") -> Mode:
@@ -100,7 +104,7 @@ def choose_mode(runnable: Runnable[Any, Any], requested: str = "auto") -> Mode:
         return requested  # type: ignore[return-value]
     if is_graph(runnable):
         return "graph"
-    if has_retriever(runnable):
+    if has_steps(runnable):
         return "events"
     return "text"
 

@@ -7,7 +7,7 @@ their module (pytest's own fixture overriding), so each file says what it runs w
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from jupyter_lcsse import stream_writer as handlers
 from jupyter_lcsse.client import LCSSEClient
 from jupyter_lcsse.sse import ServerSentEvent, SSEDecoder
 from tests.support.chains import PROBE, TEST_CHAINS
+from tests.support.lab import Lab, chromium_page, running_lab
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -130,6 +131,20 @@ def sse_fetch(jp_fetch: Any) -> SSEFetch:
         return SSEResponse(response.code, response.headers, "".join(raw), events)
 
     return fetch
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """A real JupyterLab with the test chains, one per test module that asks for it."""
+    with running_lab(tmp_path_factory.mktemp("lab")) as running:
+        yield running
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    """A page in headless Debian Chromium."""
+    with chromium_page() as p:
+        yield p
 
 
 @pytest.fixture

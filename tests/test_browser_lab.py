@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,24 +11,12 @@ import pytest
 
 from jupyter_lcsse.offline_model import answer_for
 from tests.support.chains import HOSTILE_TOKENS
-from tests.support.lab import TOKEN, Lab, chromium_page, open_and_run_all, running_lab
+from tests.support.lab import TOKEN, Lab, open_and_run_all
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
 STATUS = ".lcsse-status"
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    with running_lab(tmp_path_factory.mktemp("lab")) as running:
-        yield running
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    with chromium_page() as p:
-        yield p
 
 
 def _screenshot_path(name: str = "widget.png") -> Path:

@@ -139,6 +139,9 @@ def test_wheel_when_built_then_widget_static_files_and_server_config_inside(dist
         }
     assert f"jupyter_lcsse-{dist.version}.dist-info/licenses/LICENSE" in names
     assert not [n for n in names if n.startswith("tests/") or "__pycache__" in n]
+    # The rag chain's corpus: the docs and the notebooks, shipped inside the package.
+    assert "jupyter_lcsse/corpus/docs/protocol.md" in names
+    assert "jupyter_lcsse/corpus/notebooks/05-reconnection.ipynb" in names
 
 
 def test_sdist_when_built_then_has_license_and_what_build_and_tests_need(dist: Dist) -> None:
@@ -238,3 +241,19 @@ def test_wheel_when_installed_in_fresh_venv_then_server_lists_and_streams_chains
     events = parse(stream.content)
     assert "".join(e.data for e in events if e.event == "message") == answer_for(question)
     assert events[-1].event == "end" and events[-1].json()["reason"] == "complete"
+
+
+def test_wheel_when_installed_then_agent_calls_its_tool_and_rag_cites_shipped_docs(
+    installed_server: str,
+) -> None:
+    headers = {"Authorization": f"token {TOKEN}"}
+    with httpx.Client(base_url=installed_server, headers=headers, timeout=60) as client:
+        agent = client.post("lcsse/api/chains/agent/stream", json={"input": "What is 6 times 7?"})
+        rag = client.post(
+            "lcsse/api/chains/rag/stream", json={"input": {"question": "What is Last-Event-ID?"}}
+        )
+    agent_events = parse(agent.content)
+    assert [e.json()["content"] for e in agent_events if e.event == "tool_result"] == ["42"]
+    (sources,) = [e.json() for e in parse(rag.content) if e.event == "sources"]
+    # Found in the wheel's own copy (no clone next to this venv).
+    assert len(sources["documents"]) == 3

@@ -5,19 +5,12 @@ are, and a stop works with no page open."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
 from jupyter_lcsse import StreamWidget
-from tests.support.lab import TOKEN, Lab, running_lab
+from tests.support.lab import TOKEN, Lab
 from tests.support.widgets import recording
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    with running_lab(tmp_path_factory.mktemp("ask-lab")) as running:
-        yield running
 
 
 @pytest.fixture
@@ -71,3 +64,25 @@ async def test_server_widget_when_stopped_in_the_kernel_then_run_cancelled_witho
     assert widget.status == "cancelled"
     assert on_server.api(f"lcsse/api/runs/{widget.run_id}")["status"] == "cancelled"
     assert [m for m in sent if m.get("type") == "stop"] == []
+
+
+async def test_server_agent_widget_when_asked_twice_then_tool_calls_and_conversation_carried(
+    on_server: Lab,
+) -> None:
+    answer = "*Offline model:* the `calculator` tool answered **42**, so the answer is **42**."
+    widget = StreamWidget("agent", "What is 6 times 7?", markdown=False)
+    recording(widget)
+    # The kernel asked the server what "agent" takes: the prompt box edits the question.
+    assert widget.input_key == "@messages" and widget.keep_conversation is True
+    assert await widget.wait(timeout=60) == answer
+    assert [(c["name"], c["result"]) for c in widget.tool_calls] == [("calculator", "42")]
+    assert widget.state["messages"][-1]["content"] == answer
+    assert widget.conversation == [
+        {"role": "user", "content": "What is 6 times 7?"},
+        {"role": "assistant", "content": answer},
+    ]
+    widget.ask("What is 2 plus 3?")
+    assert widget.input["messages"][:2] == widget.conversation
+    assert "**5**" in await widget.wait(timeout=60)
+    humans = [m["content"] for m in widget.state["messages"] if m["type"] == "human"]
+    assert humans == ["What is 6 times 7?", "What is 2 plus 3?"]

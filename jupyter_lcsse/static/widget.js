@@ -1211,7 +1211,8 @@ function argsText(call) {
 }
 
 /**
- * One tool call's card: "🔧 NAME · STATE", its arguments as they stream, its result.
+ * One tool call's card: "tool NAME · STATE" (text, not an emoji: headless and
+ * minimal fonts have no glyph for one), its arguments as they stream, its result.
  * Open until the result came, then closed; once the user opened or closed it, left alone.
  */
 function toolCard() {
@@ -1219,7 +1220,7 @@ function toolCard() {
   const summary = h("summary", "lcsse-tool-summary");
   const name = h("span", "lcsse-tool-name");
   const state = h("span", "lcsse-tool-state");
-  summary.append(document.createTextNode("🔧 "), name, document.createTextNode(" · "), state);
+  summary.append(document.createTextNode("tool "), name, document.createTextNode(" · "), state);
   const args = h("pre", "lcsse-tool-args");
   const result = h("pre", "lcsse-tool-result");
   result.hidden = true;

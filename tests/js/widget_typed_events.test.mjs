@@ -311,7 +311,7 @@ test("view when agent stream with hostile tool, args, result and sources then al
   assert.equal(card.open, true, "open while it has no result");
   assert.equal(one(root, "lcsse-tool-name").textContent, HOSTILE_NAME);
   assert.equal(one(root, "lcsse-tool-state").textContent, "running");
-  assert.equal(one(root, "lcsse-tool-summary").textContent, `🔧 ${HOSTILE_NAME} · running`);
+  assert.equal(one(root, "lcsse-tool-summary").textContent, `tool ${HOSTILE_NAME} · running`);
   assert.match(one(root, "lcsse-status").textContent, /^streaming · node tools · first token/);
   assert.equal(one(root, "lcsse-tool-result").hidden, true);
 
