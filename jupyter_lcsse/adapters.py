@@ -232,13 +232,16 @@ _STEP_EVENTS = {
 
 
 class EventsAdapter(Adapter):
+    """The root's chunks are the answer and the models' own streams give the rest; on
+    a graph, whose root chunks are node updates, the models' text is the answer."""
+
     mode: Mode = "events"
 
-    def __init__(self, *, max_source_chars: int = 1000) -> None:
+    def __init__(self, *, max_source_chars: int = 1000, graph: bool = False) -> None:
         super().__init__(max_source_chars=max_source_chars)
-        # The root's chunks are the answer; the models' own streams give the rest.
         self.root = ChunkTranslator(max_source_chars=max_source_chars)
         self.retrieved = False
+        self.graph = graph
 
     def stream(
         self, runnable: Runnable[Any, Any], input: Any, config: RunnableConfig | None
@@ -249,7 +252,7 @@ class EventsAdapter(Adapter):
         kind = item["event"]
         data = item.get("data") or {}
         if kind == "on_chain_stream":
-            if item.get("parent_ids"):
+            if self.graph or item.get("parent_ids"):
                 return ()
             # Text, documents and other data of the root; a retriever already told its
             # sources, and the models' streams carry reasoning, tool calls and usage.
@@ -262,7 +265,8 @@ class EventsAdapter(Adapter):
             chunk = data.get("chunk")
             if not isinstance(chunk, BaseMessage):
                 return ()
-            return [e for e in self.translator.message(chunk) if e.kind != MESSAGE]
+            said = self.translator.message(chunk)
+            return said if self.graph else [e for e in said if e.kind != MESSAGE]
         events: list[StreamEvent] = []
         step = _STEP_EVENTS.get(kind)
         if step is not None:
@@ -295,5 +299,7 @@ _ADAPTERS: dict[str, type[Adapter]] = {
 }
 
 
-def make_adapter(mode: Mode, *, max_source_chars: int = 1000) -> Adapter:
+def make_adapter(mode: Mode, *, max_source_chars: int = 1000, graph: bool = False) -> Adapter:
+    if mode == "events":
+        return EventsAdapter(max_source_chars=max_source_chars, graph=graph)
     return _ADAPTERS[mode](max_source_chars=max_source_chars)

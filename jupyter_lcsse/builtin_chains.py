@@ -25,7 +25,7 @@ from typing import Any
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda
-from langchain_core.tools import BaseTool, tool
+from langchain_core.tools import BaseTool, ToolException, tool
 from pydantic import BaseModel, Field
 
 from .chains import OFFLINE_NOTE, Chain, ChatModelChoice
@@ -92,7 +92,14 @@ def _tools(retriever: DocsRetriever) -> list[BaseTool]:
     @tool
     def calculator(expression: str) -> str:
         """Calculate an arithmetic expression such as "6 * 7" or "(2 + 3) / 4"."""
-        return calculate(expression)
+        try:
+            return calculate(expression)
+        except ValueError as exc:
+            raise ToolException(f"cannot calculate {expression!r}: {exc}") from exc
+
+    # A bad expression is the tool's answer (a ToolMessage with status "error" that the
+    # model reads), not the end of the agent's run.
+    calculator.handle_tool_error = True
 
     @tool
     def search_docs(query: str) -> str:

@@ -9,8 +9,8 @@ schema is a list of messages are converted with LangChain's own
 ``convert_to_messages`` first, one message at a time so that an error names the bad
 item (``input.messages[1]: ...``), and the schema check covers the other fields.
 
-A bare string is a user message for a chain whose input is only ``messages`` (a
-LangGraph ``MessagesState`` graph, ``create_agent``).
+A bare string is a user message, and a bare list the messages, for a chain whose input
+is only ``messages`` (a LangGraph ``MessagesState`` graph, ``create_agent``).
 """
 
 from __future__ import annotations
@@ -91,6 +91,8 @@ class MessageSchema:
             return {"messages": [HumanMessage(value)]}
         if isinstance(value, list) and self.top_level:
             return convert_messages(value, "input")
+        if isinstance(value, list) and self.messages_only and "messages" in self.fields:
+            return {"messages": convert_messages(value, "input")}  # the messages alone
         if isinstance(value, Mapping) and self.fields:
             out = dict(value)
             for name in self.fields:

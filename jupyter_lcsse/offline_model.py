@@ -340,6 +340,12 @@ def _tool_answer(messages: list[BaseMessage]) -> str:
     sourced = _sources_answer("", "\n".join(_text(m) for m in results))
     if sourced is not None:  # a search tool's passages: quote them as a RAG answer does
         return sourced
+    failed = [m for m in results if m.status == "error"]
+    if failed:
+        said = "; ".join(
+            f"the `{m.name or 'tool'}` tool failed: {_text(m).strip()}" for m in failed
+        )
+        return f"*Offline model:* {said}. I have no answer without it."
     parts = [f"the `{m.name or 'tool'}` tool answered **{_text(m).strip()}**" for m in results]
     said = "; ".join(parts)
     if len(results) == 1:

@@ -45,7 +45,7 @@ from typing import Any, Literal, cast
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from .adapters import Mode, make_adapter
+from .adapters import Mode, is_graph, make_adapter
 from .inline_parsers import inline_str_parsers
 from .masking import safe_error_message  # one place for every masking rule
 from .native_dialect import NativeDialect, to_json
@@ -117,7 +117,9 @@ class Run:
         run_config.setdefault("run_id", uuid.uuid4())
         self.langchain_run_id = str(run_config["run_id"])
         self.dialect = NativeDialect()
-        self._adapter = make_adapter(mode, max_source_chars=max_source_chars)
+        self._adapter = make_adapter(
+            mode, max_source_chars=max_source_chars, graph=mode == "events" and is_graph(runnable)
+        )
         info = {
             "run_id": self.id,
             "chain": chain,

@@ -270,3 +270,41 @@ async def test_agent_run_when_resumed_at_every_event_boundary_then_exactly_the_r
         "lcsse", "api", "runs", run_id, "events", headers={"Last-Event-ID": framed[-1].id}
     )
     assert done.code == 204
+
+
+async def test_agent_when_its_tool_fails_then_error_result_reaches_the_model_and_run_completes(
+    sse_fetch: SSEFetch,
+) -> None:
+    # The calculator's ValueError once ended the whole run with `error`: create_agent
+    # does not catch it. Now the model reads the failure as the tool's result.
+    response = await sse_fetch(
+        *STREAM, "agent", "stream", body={"input": "What is 1 divided by 0?"}
+    )
+    (result,) = payloads(response.events, "tool_result")
+    assert result["status"] == "error" and "division by zero" in result["content"]
+    assert "error" not in kinds(response.events)
+    assert response.end["reason"] == "complete"
+    assert "the `calculator` tool failed" in response.text
+
+
+async def test_agent_when_mode_events_then_answer_text_is_message_events(
+    sse_fetch: SSEFetch,
+) -> None:
+    # A graph's root chunks in events mode are node updates: the answer once came only
+    # inside `data` events, and no `message` at all.
+    body = {"input": SIX_BY_SEVEN, "mode": "events"}
+    response = await sse_fetch(*STREAM, "agent", "stream", body=body)
+    assert response.events[0].json()["mode"] == "events"
+    assert response.text == AGENT_ANSWER
+    assert "data" not in kinds(response.events)
+    assert payloads(response.events, "tool_result")[0]["content"] == "42"
+    steps = {(s["kind"], s["status"]) for s in payloads(response.events, "step")}
+    assert {("model", "started"), ("tool", "finished")} <= steps
+
+
+async def test_agent_when_input_is_a_bare_list_of_messages_then_it_is_the_messages(
+    sse_fetch: SSEFetch,
+) -> None:
+    body = {"input": [["user", "What is 6 times 7?"]]}
+    response = await sse_fetch(*STREAM, "agent", "stream", body=body)
+    assert response.code == 200 and response.text == AGENT_ANSWER
