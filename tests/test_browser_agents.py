@@ -8,6 +8,7 @@ results and sources must stay text.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ def _wait_complete(page: Any) -> None:
     )
 
 
-def _check_agent_widget(page: Any) -> None:
+def _check_agent_widget(page: Any, answer: str = ANSWER) -> None:
     _wait_complete(page)
     seen = page.evaluate(
         "() => ({card: __lcsseSeen.card, text: __lcsseSeen.text,"
@@ -66,7 +67,7 @@ def _check_agent_widget(page: Any) -> None:
     assert seen["card"] < seen["text"], seen  # the tool call shows before the answer
     assert any("node model" in s for s in seen["statuses"]), seen["statuses"]
     widget = page.locator(".lcsse-widget").first
-    assert widget.locator(".lcsse-output").text_content() == ANSWER
+    assert widget.locator(".lcsse-output").text_content() == answer
     card = widget.locator(".lcsse-tool")
     assert card.count() == 1
     assert card.get_attribute("data-state") == "done"
@@ -86,11 +87,17 @@ def _check_agent_widget(page: Any) -> None:
 def test_server_agent_when_asked_then_tool_card_before_answer_and_exact_text(
     lab: Lab, page: Any
 ) -> None:
-    cells = ["%load_ext jupyter_lcsse", "%%lcsse --chain agent --raw\nWhat is 6 times 7?"]
+    cells = ["%load_ext jupyter_lcsse", "%%lcsse --chain agent\nWhat is 6 times 7?"]
     url = lab.notebook("agent.ipynb", cells)
     open_and_run_all_recorded(page, url)
-    _check_agent_widget(page)
-    page.locator(".lcsse-widget").first.screenshot(path=str(_artifact("agent-widget.png")))
+    # Markdown (the default): the answer's text without its * and ` marks.
+    _check_agent_widget(
+        page, "Offline model: the calculator tool answered 42, so the answer is 42."
+    )
+    assert page.locator(".lcsse-output strong").count() == 2
+    widget = page.locator(".lcsse-widget").first
+    widget.locator(".lcsse-tool-summary").click()  # open the card for the picture
+    widget.screenshot(path=str(_screenshot_path("agent-widget.png")))
 
 
 def test_kernel_agent_when_asked_then_same_card_and_exact_text(lab: Lab, page: Any) -> None:
@@ -133,6 +140,13 @@ def open_and_run_all_recorded(page: Any, url: str) -> None:
     """Open and Run All, with the recorder watching the first widget from the start."""
     page.add_init_script(f"({RECORDER})()")
     open_and_run_all(page, url)
+
+
+def _screenshot_path(name: str) -> Path:
+    """docs/NAME when LCSSE_UPDATE_SCREENSHOT=1 (for the README), else a scratch copy."""
+    if os.environ.get("LCSSE_UPDATE_SCREENSHOT") == "1":
+        return Path(__file__).resolve().parents[1] / "docs" / name
+    return _artifact(name)
 
 
 def _artifact(name: str) -> Path:
