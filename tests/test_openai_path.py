@@ -79,3 +79,39 @@ async def test_default_chain_when_client_disconnects_then_upstream_request_close
     assert fake_openai.client_left_at, "the upstream server never saw its client go away"
     assert fake_openai.client_left_at[0] - closed_at < 1.0
     assert fake_openai.finished == 0
+
+
+async def test_agent_when_chatopenai_streams_a_tool_call_then_typed_events_and_answer(
+    sse_fetch: SSEFetch, fake_openai: Any
+) -> None:
+    # The built-in agent on ChatOpenAI: OpenAI's own chunk shapes (a tool call's id and
+    # name first, its arguments in pieces, then usage in a chunk with no choices).
+    response = await sse_fetch(
+        "lcsse", "api", "chains", "agent", "stream", body={"input": "What is 6 times 7?"}
+    )
+    events = response.events
+    (start,) = [e.json() for e in events if e.event == "tool_call_start"]
+    assert start == {"id": "call_fake1", "name": "calculator"}
+    deltas = "".join(e.json()["args_delta"] for e in events if e.event == "tool_call_delta")
+    assert deltas == '{"expression": "6 * 7"}'
+    (end,) = [e.json() for e in events if e.event == "tool_call_end"]
+    assert end["args"] == {"expression": "6 * 7"}
+    (result,) = [e.json() for e in events if e.event == "tool_result"]
+    assert result["content"] == "42" and result["status"] == "success"
+    assert response.text == "The tool said 42."
+    assert response.end["finish_reason"] == "stop"
+    first, second = fake_openai.requests
+    assert [t["function"]["name"] for t in first["tools"]] == ["calculator", "search_docs"]
+    assert second["messages"][-1]["role"] == "tool"
+
+
+async def test_rag_when_chatopenai_then_sources_then_answer_and_prompt_has_passages(
+    sse_fetch: SSEFetch, fake_openai: Any
+) -> None:
+    body = {"input": {"question": "What is Last-Event-ID?"}}
+    response = await sse_fetch("lcsse", "api", "chains", "rag", "stream", body=body)
+    names = [e.event for e in response.events]
+    assert names.index("sources") < names.index("message")
+    assert response.text == "".join(reply_tokens("What is Last-Event-ID?"))
+    [request] = fake_openai.requests
+    assert "<source title=" in request["messages"][0]["content"]

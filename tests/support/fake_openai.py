@@ -39,11 +39,17 @@ class ChatCompletionsHandler(web.RequestHandler):
         body = json.loads(self.request.body)
         self.state.requests.append(body)
         self.state.auth_headers.append(self.request.headers.get("Authorization", ""))
-        question = body["messages"][-1]["content"]
-        slow = "slow" in question
-        tokens = [f"tok{i} " for i in range(2000)] if slow else reply_tokens(question)
+        last = body["messages"][-1]
+        question = last["content"]
+        slow = "slow" in str(question)
+        tokens = [f"tok{i} " for i in range(2000)] if slow else reply_tokens(str(question))
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Connection", "close")  # no pooled socket outlives the test
+        if body.get("tools") and last["role"] == "user" and "times" in str(question):
+            await self._tool_call(body)
+            return
+        if last["role"] == "tool":
+            tokens = ["The", " tool", " said", f" {last['content']}."]
         try:
             for i, token in enumerate([None, *tokens]):
                 delta = (
@@ -54,11 +60,40 @@ class ChatCompletionsHandler(web.RequestHandler):
                 if slow:
                     await asyncio.sleep(0.05)
             self.write(_frame(body["model"], {}, "stop", len(tokens) + 1))
-            self.write("data: [DONE]\n\n")
+            self._end(body, len(tokens))
             await self.flush()
         except StreamClosedError:
             return
         self.state.finished += 1
+
+    async def _tool_call(self, body: dict[str, Any]) -> None:
+        """OpenAI's shape of a streamed tool call: the first delta names it (id, name),
+        the next ones carry pieces of its arguments' JSON; finish_reason tool_calls."""
+        name = body["tools"][0]["function"]["name"]
+        pieces = ['{"expr', 'ession": ', '"6 * 7"}']
+        deltas: list[dict[str, Any]] = [
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"index": 0, "id": "call_fake1", "type": "function",
+                 "function": {"name": name, "arguments": ""}}]},
+            *({"tool_calls": [{"index": 0, "function": {"arguments": p}}]} for p in pieces),
+        ]  # fmt: skip
+        for i, delta in enumerate(deltas):
+            self.write(_frame(body["model"], delta, None, i))
+            await self.flush()
+        self.write(_frame(body["model"], {}, "tool_calls", len(deltas)))
+        self._end(body, len(pieces))
+        await self.flush()
+        self.state.finished += 1
+
+    def _end(self, body: dict[str, Any], output_tokens: int) -> None:
+        if (body.get("stream_options") or {}).get("include_usage"):
+            usage = {"prompt_tokens": 11, "completion_tokens": output_tokens,
+                     "total_tokens": 11 + output_tokens}  # fmt: skip
+            chunk = {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+                     "created": 1_700_000_000, "model": body["model"], "choices": [],
+                     "usage": usage}  # fmt: skip
+            self.write(f"data: {json.dumps(chunk)}\n\n")
+        self.write("data: [DONE]\n\n")
 
 
 def _frame(model: str, delta: dict[str, Any], finish: str | None, n: int) -> str:
