@@ -197,19 +197,21 @@ class GraphAdapter(Adapter):
     def translate(self, item: Any) -> Iterable[StreamEvent]:
         mode, payload = item
         if mode == "messages":
-            message, _metadata = payload
-            return self.translator.message(message)
+            message, metadata = payload
+            node = metadata.get("langgraph_node") if isinstance(metadata, dict) else None
+            return self.translator.message(message, node)
         if mode == "tasks":
+            name = str(payload.get("name"))
             started = "result" not in payload and "error" not in payload
-            events = [] if started else self.translator.close_calls()
+            events = [] if started else self.translator.close_calls(node=name)
             status = "started" if started else "finished"
-            events.append(self.translator.step(str(payload.get("name")), status, "node"))
+            events.append(self.translator.step(name, status, "node"))
             return events
         if mode == "values":
             self.state = payload
             return ()
-        if mode == "custom":
-            return self.translator.chunk(payload)
+        if mode == "custom":  # what a node wrote with get_stream_writer(): data, as it is
+            return (StreamEvent(DATA, payload),)
         return ()
 
     def finish(self) -> list[StreamEvent]:
@@ -266,7 +268,9 @@ class EventsAdapter(Adapter):
             if not isinstance(chunk, BaseMessage):
                 return ()
             said = self.translator.message(chunk)
-            return said if self.graph else [e for e in said if e.kind != MESSAGE]
+            if self.graph or not item.get("parent_ids"):
+                return said  # a graph's models, or a chat model that is the root: the answer
+            return [e for e in said if e.kind != MESSAGE]
         events: list[StreamEvent] = []
         step = _STEP_EVENTS.get(kind)
         if step is not None:

@@ -191,7 +191,7 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
         if not raw:
             return 0
         if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_EVENT_ID_DIGITS:
-            shown = raw if len(raw) <= _MAX_ECHO else raw[:_MAX_ECHO] + "…"
+            shown = _shown(raw)
             raise HTTPError(
                 400,
                 f"Last-Event-ID must be an event id of this run (a number of at most "
@@ -252,7 +252,7 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
         self, chain: Chain, body: dict[str, Any], allowed: frozenset[str] = STREAM_BODY_KEYS
     ) -> Run:
         """Validate the body, input, mode and config, then start the chain (or 422 / 429)."""
-        unknown = sorted(str(key) for key in body if key not in allowed)
+        unknown = sorted(_shown(str(key)) for key in body if key not in allowed)
         if unknown:
             raise HTTPError(
                 422,
@@ -293,6 +293,16 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
 
     def run_url(self, run: Run, *parts: str) -> str:
         return url_path_join(self.base_url, "lcsse/api/runs", run.id, *parts)
+
+
+def _shown(text: str) -> str:
+    """``text`` cut to what an error message may echo of a client's input."""
+    return text if len(text) <= _MAX_ECHO else text[:_MAX_ECHO] + "…"
+
+
+def shown_value(value: Any) -> str:
+    """A client's JSON value quoted in an error message, cut like ``_shown``."""
+    return _shown(repr(value))
 
 
 def _too_large(size: int, limit: int, *, streaming: bool = False) -> str:

@@ -22,7 +22,14 @@ from tornado import web
 from tornado.web import HTTPError
 
 from .chains import Chain
-from .handler_base import AUTH_RESOURCE, RUN_BODY_KEYS, UNKNOWN_RUN, LCSSEHandler, RetryLater
+from .handler_base import (
+    AUTH_RESOURCE,
+    RUN_BODY_KEYS,
+    UNKNOWN_RUN,
+    LCSSEHandler,
+    RetryLater,
+    shown_value,
+)
 from .runs import ReplayGap, Run
 from .stream_writer import SSE_CONTENT_TYPE, SSEStreamHandler
 
@@ -84,7 +91,7 @@ class ChainStreamHandler(_ResumingStream):
         if named != chain.name:
             raise HTTPError(
                 422,
-                f'"chain" in the body ({named!r}) is not the chain of this URL '
+                f'"chain" in the body ({shown_value(named)}) is not the chain of this URL '
                 f"({chain.name!r}); leave it out, the URL names the chain",
             )
         run = self.start_run(chain, body, RUN_BODY_KEYS)

@@ -139,15 +139,18 @@ class LCSSEMagics(Magics):
         headless = in_headless_cell() and not isinstance(chain, str)
         # Headless (nbclient, nbconvert, papermill), a kernel run ends in its own cell,
         # or the saved notebook would keep "starting" (see StreamWidget._settle_in_cell).
-        widget = StreamWidget(
-            chain=chain,
-            input=value,
-            config=_config_from(args.config),
-            thread_id=args.thread,
-            mode=args.mode,
-            markdown=not args.raw,
-            autostart=not headless,
-        )
+        try:
+            widget = StreamWidget(
+                chain=chain,
+                input=value,
+                config=_config_from(args.config),
+                thread_id=args.thread,
+                mode=args.mode,
+                markdown=not args.raw,
+                autostart=not headless,
+            )
+        except ValueError as exc:  # e.g. --mode graph for a Runnable that is no graph
+            raise UsageError(f"%lcsse: {exc}") from exc
         display(widget)
         if headless:
             widget._settle_in_cell(start=True)

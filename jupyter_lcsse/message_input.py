@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
+from pydantic import ValidationError
 
 __all__ = ["MessageInputError", "MessageSchema", "convert_messages"]
 
@@ -42,6 +43,18 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+def _explain(exc: Exception) -> str:
+    """``.field: why`` for a message LangChain could not read (after its path)."""
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        # The field, not pydantic's union branch after it ("content.str").
+        field = f".{first['loc'][0]}" if first["loc"] else ""
+        return f"{field}: {first['msg']}"
+    if isinstance(exc, KeyError):
+        return f": missing field {exc.args[0]!r}" if exc.args else ": a field is missing"
+    return f": {_first_line(exc)}"
+
+
 def convert_messages(value: Any, where: str) -> list[BaseMessage]:
     """``value`` (a list of message-likes, or one string) as LangChain messages."""
     if isinstance(value, str):
@@ -57,8 +70,8 @@ def convert_messages(value: Any, where: str) -> list[BaseMessage]:
             item = (item[0], item[1])  # JSON has no tuples: ["user", "hi"]
         try:
             out.extend(convert_to_messages([item]))
-        except (ValueError, NotImplementedError, TypeError, KeyError) as exc:
-            raise MessageInputError(f"{where}[{i}]: {_first_line(exc)}") from exc
+        except Exception as exc:  # LangChain raises many kinds here; each is a 422
+            raise MessageInputError(f"{where}[{i}]{_explain(exc)}") from exc
     return out
 
 

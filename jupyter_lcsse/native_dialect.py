@@ -47,6 +47,9 @@ class NativeDialect:
     """lcsse's own events, one frame per typed event."""
 
     name = "native"
+    # A message event is a default SSE event whose data is the text itself, so a run
+    # may write a plain str chunk without building its typed event (runs.py).
+    plain_text = True
 
     def encode(self, event: StreamEvent) -> Iterable[Frame]:
         kind, data = event

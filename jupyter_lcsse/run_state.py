@@ -10,7 +10,7 @@ the page shows. It reads SSE events, not chunks: it knows the native dialect
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .sse import ServerSentEvent
@@ -46,27 +46,51 @@ def typed(event: ServerSentEvent) -> TypedEvent:
     return TypedEvent(kind, data, event.id)
 
 
-@dataclass
 class RunState:
     """A run folded from its events, in order.
 
-    ``events`` keeps every event as a dict, except that consecutive ``message`` (and
-    ``reasoning``) events are joined into one entry, so a 5,000-token answer is one
-    entry, not 5,000.
+    ``text`` is the final answer: the ``message`` text since the run's last tool call
+    or tool result, so an agent's "Let me compute that." before it calls a tool is not
+    part of it (``transcript`` has all the text; each tool call's ``preface`` the text
+    just before it). ``events`` keeps every event as a dict, except that consecutive
+    ``message`` (and ``reasoning``) events are joined into one entry, so a 5,000-token
+    answer is one entry, not 5,000. Text is kept in parts and joined when read: adding
+    to one string copied it whole at every token.
     """
 
-    text: str = ""
-    reasoning: str = ""
-    events: list[dict[str, Any]] = field(default_factory=list)
-    tool_calls: dict[str, dict[str, Any]] = field(default_factory=dict)
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    state: Any = None
-    usage: dict[str, Any] | None = None
-    finish_reason: str | None = None
-    error: str = ""
-    end: dict[str, Any] = field(default_factory=dict)
-    metadata: dict[str, Any] = field(default_factory=dict)
-    step: str = ""  # the node or step running now ("" when none)
+    def __init__(self) -> None:
+        self._parts: list[str] = []  # every message text
+        self._answer_from = 0  # index in _parts where the final answer starts
+        self._reasoning: list[str] = []
+        self._events: list[dict[str, Any]] = []  # a text entry's "data" is a list here
+        self.tool_calls: dict[str, dict[str, Any]] = {}
+        self.sources: list[dict[str, Any]] = []
+        self.state: Any = None
+        self.usage: dict[str, Any] | None = None
+        self.finish_reason: str | None = None
+        self.error = ""
+        self.end: dict[str, Any] = {}
+        self.metadata: dict[str, Any] = {}
+        self.step = ""  # the node or step running now ("" when none)
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts[self._answer_from :])
+
+    @property
+    def transcript(self) -> str:
+        return "".join(self._parts)
+
+    @property
+    def reasoning(self) -> str:
+        return "".join(self._reasoning)
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [
+            {**e, "data": "".join(e["data"])} if e["event"] in _TEXT_EVENTS else e
+            for e in self._events
+        ]
 
     def feed(self, event: TypedEvent | ServerSentEvent) -> TypedEvent:
         """Fold one event in; returns it typed."""
@@ -77,18 +101,15 @@ class RunState:
             self.metadata = data if isinstance(data, dict) else {}
             return event
         if kind in _TEXT_EVENTS:
-            if kind == "message":
-                self.text += data
-            else:
-                self.reasoning += data
-            last = self.events[-1] if self.events else None
+            (self._parts if kind == "message" else self._reasoning).append(data)
+            last = self._events[-1] if self._events else None
             if last is not None and last["event"] == kind:
-                last["data"] += data
+                last["data"].append(data)
                 last["id"] = event.id
             else:
-                self.events.append(event.as_dict())
+                self._events.append({"event": kind, "id": event.id, "data": [data]})
             return event
-        self.events.append(event.as_dict())
+        self._events.append(event.as_dict())
         if not isinstance(data, dict):
             return event
         if kind in ("tool_call_start", "tool_call_delta", "tool_call_end", "tool_result"):
@@ -111,11 +132,14 @@ class RunState:
 
     def _tool(self, kind: str, data: dict[str, Any]) -> None:
         call_id = str(data.get("id", ""))
-        call = self.tool_calls.setdefault(
-            call_id,
-            {"id": call_id, "name": "", "args": None, "args_text": "", "result": None,
-             "status": "streaming"},
-        )  # fmt: skip
+        call = self.tool_calls.get(call_id)
+        if call is None:
+            call = self.tool_calls[call_id] = {
+                "id": call_id, "name": "", "args": None, "args_text": "", "result": None,
+                "status": "streaming", "preface": self.text,
+            }  # fmt: skip
+        if kind in ("tool_call_start", "tool_result"):
+            self._answer_from = len(self._parts)  # what follows is a new answer
         if data.get("name"):
             call["name"] = data["name"]
         if kind == "tool_call_delta":

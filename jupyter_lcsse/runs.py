@@ -213,12 +213,21 @@ class Run:
         self._started = True
         reason: EndReason = "complete"
         adapter = self._adapter
-        translate, emit = adapter.translate, self._emit
+        translate, emit, append = adapter.translate, self._emit, self._append
+        # A str chunk of a text-mode run is one default event with that text in a dialect
+        # that sends text as it is: the fast path skips the typed event and the dialect
+        # (about 1 µs a token; the same frames either way).
+        fast_text = adapter.mode == "text" and self.dialect.plain_text
         stream = adapter.stream(self._runnable, self._input, self._config)
         try:
             async for item in stream:
                 if self._sealed:
                     break  # abandoned: the chain ignored its cancellation; stop pulling
+                if fast_text and type(item) is str:
+                    if item:
+                        self._count_chunk()
+                        append(event=None, data=item)
+                    continue
                 for event in translate(item):
                     emit(event)
             if not self._sealed:

@@ -12,17 +12,23 @@ whichever mode carried them.
 
 Quirks, on purpose:
 - A tool call starts at the first chunk that names it (``id`` and ``name``) and ends
-  at the model's last chunk (``chunk_position == "last"``, which langchain-core 1.x
-  always sends), at a chunk of another message, or when the stream ends. Its ``args``
-  are the argument pieces parsed as JSON; pieces that do not parse give ``{}`` and the
-  raw text stays in the deltas.
+  at its own message's last chunk (``chunk_position == "last"``, which langchain-core
+  1.x always sends), when the graph node that made it finishes, or when the stream
+  ends. Open calls are kept per message (its id) and index, so two models streaming
+  at once (parallel graph nodes) keep their calls apart. Its ``args`` are the argument
+  pieces parsed as JSON; pieces that do not parse give ``{}`` and the raw text stays in
+  the deltas.
 - Text comes from ``message.content`` when it is a string (the common, fast case);
-  otherwise from the standard content blocks (``content_blocks``), which also carry
-  reasoning; ``additional_kwargs["reasoning_content"]`` (DeepSeek, vLLM, Ollama's
-  OpenAI API) is reasoning too.
+  otherwise from its content blocks: ``text``, ``reasoning`` (LangChain's standard
+  block), ``thinking`` (Anthropic's) and ``reasoning_content`` (Bedrock's), and a
+  Responses API reasoning ``summary``; ``additional_kwargs["reasoning_content"]``
+  (DeepSeek, vLLM, Ollama's OpenAI API) is reasoning too.
 - Dict chunks (``RunnablePassthrough.assign``, RAG chains): lists of ``Document``
   become ``sources``; a string under an answer key (``answer``, ``output``,
   ``result``, ``response``, ``text``) is answer text; what is left goes as ``data``.
+  Some streams send each answer key's text so far rather than the new piece
+  (``JsonOutputParser``, ``with_structured_output``): once a key's second value starts
+  with what came before, only what it adds is sent.
 """
 
 from __future__ import annotations
@@ -76,12 +82,37 @@ def _text_of(content: Any) -> str:
 
 
 class _ToolCall:
-    __slots__ = ("args", "id", "name")
+    __slots__ = ("args", "id", "name", "node")
 
-    def __init__(self, call_id: str, name: str) -> None:
+    def __init__(self, call_id: str, name: str, node: str | None) -> None:
         self.id = call_id
         self.name = name
+        self.node = node
         self.args: list[str] = []
+
+
+class _Answer:
+    """One answer key's text so far, and whether its stream repeats it (cumulative)."""
+
+    __slots__ = ("cumulative", "seen", "text")
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.seen = 0
+        self.cumulative = False
+
+    def new_text(self, value: str) -> str:
+        if not value:
+            return ""
+        self.seen += 1
+        if self.seen == 2 and self.text and len(value) > len(self.text):
+            self.cumulative = value.startswith(self.text)
+        if self.cumulative and value.startswith(self.text):
+            added, self.text = value[len(self.text) :], value
+            return added
+        self.cumulative = False  # pieces after all (one happened to extend the first)
+        self.text += value
+        return value
 
 
 class ChunkTranslator:
@@ -94,8 +125,9 @@ class ChunkTranslator:
         self.max_source_chars = max_source_chars
         self.usage: dict[str, int] | None = None
         self.finish_reason: str | None = None
-        self._calls: dict[int, _ToolCall] = {}  # open tool calls of the current message
-        self._message_id: str | None = None
+        # Open tool calls by (message id, index): models may stream side by side.
+        self._calls: dict[tuple[str | None, int], _ToolCall] = {}
+        self._answers: dict[Any, _Answer] = {}
 
     # -- any chunk -------------------------------------------------------------------
 
@@ -121,8 +153,12 @@ class ChunkTranslator:
                 events.append(self.sources(value))
             elif isinstance(value, Document):
                 events.append(self.sources([value]))
-            elif key in ANSWER_KEYS and isinstance(value, str | BaseMessage):
-                events.extend(self.chunk(value))
+            elif key in ANSWER_KEYS and isinstance(value, str):
+                added = self._answers.setdefault(key, _Answer()).new_text(value)
+                if added:
+                    events.append(StreamEvent(MESSAGE, added))
+            elif key in ANSWER_KEYS and isinstance(value, BaseMessage):
+                events.extend(self.message(value))
             else:
                 rest[key] = value
         if rest:
@@ -142,11 +178,12 @@ class ChunkTranslator:
 
     # -- messages ------------------------------------------------------------------------
 
-    def message(self, message: BaseMessage) -> list[StreamEvent]:
-        """Events for a message or message chunk from a model, a tool, or a graph node."""
+    def message(self, message: BaseMessage, node: str | None = None) -> list[StreamEvent]:
+        """Events for a message or message chunk from a model, a tool, or a graph node
+        (``node``: the graph node that streamed it)."""
         if isinstance(message, AIMessageChunk):
-            return self._ai_chunk(message)
-        events = self.close_calls()
+            return self._ai_chunk(message, node)
+        events: list[StreamEvent] = []
         if isinstance(message, ToolMessage):
             events.append(self.tool_result(message))
         elif isinstance(message, AIMessage):
@@ -178,12 +215,8 @@ class ChunkTranslator:
             },
         )
 
-    def _ai_chunk(self, chunk: AIMessageChunk) -> list[StreamEvent]:
+    def _ai_chunk(self, chunk: AIMessageChunk, node: str | None) -> list[StreamEvent]:
         events: list[StreamEvent] = []
-        if chunk.id != self._message_id:
-            if self._calls:
-                events.extend(self.close_calls())
-            self._message_id = chunk.id
         content = chunk.content
         if isinstance(content, str) and not chunk.additional_kwargs:
             if content:
@@ -191,7 +224,7 @@ class ChunkTranslator:
         else:
             events.extend(self._content(chunk))
         for piece in chunk.tool_call_chunks:
-            events.extend(self._tool_piece(piece))
+            events.extend(self._tool_piece(chunk.id, piece, node))
         if chunk.usage_metadata or chunk.response_metadata or chunk.chunk_position == "last":
             events.extend(self._model_end(chunk))
         return events
@@ -219,21 +252,30 @@ class ChunkTranslator:
                 events.append(StreamEvent(REASONING, _text_of(block["reasoning"])))
             elif kind == "thinking" and block.get("thinking"):  # Anthropic's own shape
                 events.append(StreamEvent(REASONING, _text_of(block["thinking"])))
+            elif kind == "reasoning_content":  # Bedrock Converse
+                text = (block.get("reasoning_content") or {}).get("text")
+                if text:
+                    events.append(StreamEvent(REASONING, _text_of(text)))
             elif kind == "reasoning" and block.get("summary"):  # OpenAI Responses API
                 for part in block["summary"]:
                     if isinstance(part, dict) and part.get("text"):
                         events.append(StreamEvent(REASONING, _text_of(part["text"])))
         return events
 
-    def _tool_piece(self, piece: Mapping[str, Any]) -> list[StreamEvent]:
+    def _tool_piece(
+        self, message_id: str | None, piece: Mapping[str, Any], node: str | None
+    ) -> list[StreamEvent]:
         index = piece.get("index")
-        key = index if isinstance(index, int) else len(self._calls)
+        if not isinstance(index, int):
+            index = sum(1 for key in self._calls if key[0] == message_id)
+        key = (message_id, index)
         call = self._calls.get(key)
         events: list[StreamEvent] = []
         if call is None or (piece.get("id") and piece.get("id") != call.id):
             if call is not None:
                 events.extend(self._end_call(key))
-            call = _ToolCall(str(piece.get("id") or f"call_{key}"), str(piece.get("name") or ""))
+            call_id = str(piece.get("id") or f"call_{message_id or ''}_{index}")
+            call = _ToolCall(call_id, str(piece.get("name") or ""), node)
             self._calls[key] = call
             events.append(StreamEvent(TOOL_CALL_START, {"id": call.id, "name": call.name}))
         args = piece.get("args")
@@ -242,7 +284,7 @@ class ChunkTranslator:
             events.append(StreamEvent(TOOL_CALL_DELTA, {"id": call.id, "args_delta": str(args)}))
         return events
 
-    def _end_call(self, key: int) -> list[StreamEvent]:
+    def _end_call(self, key: tuple[str | None, int]) -> list[StreamEvent]:
         call = self._calls.pop(key)
         raw = "".join(call.args)
         try:
@@ -253,10 +295,15 @@ class ChunkTranslator:
             args = {"input": args}
         return [StreamEvent(TOOL_CALL_END, {"id": call.id, "name": call.name, "args": args})]
 
-    def close_calls(self) -> list[StreamEvent]:
-        """End every tool call still open (the message or the stream is over)."""
+    def close_calls(self, *, message_id: Any = ..., node: str | None = None) -> list[StreamEvent]:
+        """End the tool calls still open: every one, or those of one message, or those
+        a graph node made (its model is done)."""
         events: list[StreamEvent] = []
-        for key in list(self._calls):
+        for key, call in list(self._calls.items()):
+            if message_id is not ... and key[0] != message_id:
+                continue
+            if node is not None and call.node != node:
+                continue
             events.extend(self._end_call(key))
         return events
 
@@ -278,7 +325,7 @@ class ChunkTranslator:
         if (
             final or (isinstance(message, AIMessageChunk) and message.chunk_position == "last")
         ) and self._calls:
-            events.extend(self.close_calls())
+            events.extend(self.close_calls(message_id=message.id))
         return events
 
     def step(self, name: str, status: str, kind: str) -> StreamEvent:

@@ -455,7 +455,8 @@ class StreamWidget(anywidget.AnyWidget):
         a run from the page.
         """
         if isinstance(input, str) and self.input_key == MESSAGES_KEY:
-            input = next_input(list(self.conversation), input, self.keep_conversation)
+            rest = self.input if isinstance(self.input, dict) else {}
+            input = {**rest, **next_input(list(self.conversation), input, self.keep_conversation)}
         if input is not None:
             self.input = input
         if self.transport == "server":

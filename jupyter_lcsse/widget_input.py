@@ -20,6 +20,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.messages import BaseMessage, convert_to_openai_messages
+
 __all__ = ["ChainInfo", "WidgetInput", "plan_input"]
 
 MESSAGES_KEY = "@messages"
@@ -103,16 +105,27 @@ def plan_input(
     elif isinstance(value, str):
         messages = [{"role": "user", "content": value}]
     elif isinstance(value, dict) and isinstance(value.get("messages"), list):
-        messages = list(value["messages"])
+        messages = [_jsonable(m) for m in value["messages"]]
     else:
         return WidgetInput(value, _field_key(value), merged)
-    dicts = [_role_dict(m) for m in messages]
-    if any(d is None for d in dicts):  # messages the page cannot edit as text: as given
-        return WidgetInput({"messages": messages}, "", merged)
-    turns = [d for d in dicts if d is not None]
-    conversation = turns[:-1] if turns and turns[-1]["role"] in ("user", "human") else turns
+    given = value if isinstance(value, dict) else {}
+    if any(_role_dict(m) is None for m in messages):  # not editable as text: as given
+        return WidgetInput({**given, "messages": messages}, "", merged)
+    # Sent as given (tool calls, ids, names and the input's other keys kept): the
+    # role and content are only what the prompt box shows.
     keep = not info.needs_thread_id
-    return WidgetInput({"messages": turns}, MESSAGES_KEY, merged, conversation, keep)
+    last = _role_dict(messages[-1]) if messages else None
+    asked = last is not None and last["role"] in ("user", "human")
+    conversation = (messages[:-1] if asked else messages) if keep else []
+    return WidgetInput({**given, "messages": messages}, MESSAGES_KEY, merged, conversation, keep)
+
+
+def _jsonable(message: Any) -> Any:
+    """A LangChain message object as the OpenAI-style dict LangChain reads back (the
+    widget's traits are JSON); anything else as it is."""
+    if isinstance(message, BaseMessage):
+        return convert_to_openai_messages(message)
+    return message
 
 
 def next_input(conversation: list[dict[str, Any]], question: str, keep: bool) -> dict[str, Any]:
@@ -123,8 +136,10 @@ def next_input(conversation: list[dict[str, Any]], question: str, keep: bool) ->
 
 
 def record_turn(conversation: list[dict[str, Any]], sent: Any, answer: str) -> list[dict[str, Any]]:
-    """The conversation after a completed run: the user's message it sent, the answer."""
+    """The conversation after a completed run: the user's message it sent (as sent),
+    then the final answer."""
     messages = sent.get("messages") if isinstance(sent, dict) else None
-    last = _role_dict(messages[-1]) if messages else None
-    turn = [last] if last is not None and last["role"] in ("user", "human") else []
+    last: Any = messages[-1] if messages else None
+    said = _role_dict(last)
+    turn: list[Any] = [last] if said is not None and said["role"] in ("user", "human") else []
     return [*conversation, *turn, {"role": "assistant", "content": answer}]

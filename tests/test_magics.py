@@ -222,3 +222,11 @@ def test_cell_magic_when_kernel_agent_then_prompt_edits_the_question(
     [widget] = shown
     assert widget.input_key == "@messages" and widget.keep_conversation is True
     assert widget.input == {"messages": [{"role": "user", "content": "What is 6 times 7?"}]}
+
+
+def test_cell_magic_when_mode_graph_for_a_runnable_that_is_no_graph_then_one_clear_line(
+    ip: Any, shown: list[Any]
+) -> None:
+    ip.user_ns["plain"] = RunnableLambda(lambda x: x)
+    with pytest.raises(UsageError, match="mode 'graph' needs a LangGraph graph"):
+        ip.run_cell_magic("lcsse", "--kernel plain --mode graph", "q")

@@ -10,6 +10,7 @@ import pytest
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
+from jupyter_lcsse.run_state import RunState
 from tests.conftest import SSEFetch
 from tests.support.fake_openai import FakeOpenAIState, make_app, reply_tokens
 
@@ -98,8 +99,15 @@ async def test_agent_when_chatopenai_streams_a_tool_call_then_typed_events_and_a
     assert end["args"] == {"expression": "6 * 7"}
     (result,) = [e.json() for e in events if e.event == "tool_result"]
     assert result["content"] == "42" and result["status"] == "success"
-    assert response.text == "The tool said 42."
+    # On the wire every message event; the final answer is what follows the tool.
+    assert response.text == "Let me compute that.The tool said 42."
     assert response.end["finish_reason"] == "stop"
+    state = RunState()
+    for event in events:
+        state.feed(event)
+    assert state.text == "The tool said 42."  # w.text, await w.wait(), client.ask()
+    assert state.tool_calls["call_fake1"]["preface"] == "Let me compute that."
+    assert state.transcript == response.text
     first, second = fake_openai.requests
     assert [t["function"]["name"] for t in first["tools"]] == ["calculator", "search_docs"]
     assert second["messages"][-1]["role"] == "tool"

@@ -102,6 +102,10 @@ async def test_agent_when_standard_message_inputs_then_each_streams_the_answer(
         ({"messages": [{"content": "no role"}]}, "input.messages[0]"),
         ({"messages": [5]}, "input.messages[0]"),
         ({"messages": {"role": "user"}}, "input.messages"),
+        # These once answered 500 (an AttributeError inside LangChain) or named no field.
+        ({"messages": [{"role": "assistant", "content": "x", "tool_calls": "bad"}]}, "input.messages[0]"),  # noqa: E501
+        ({"messages": [{"role": "tool", "content": "42"}]}, "input.messages[0]"),
+        ({"messages": [{"role": "user", "content": 5}]}, "input.messages[0].content"),
     ],
 )  # fmt: skip
 async def test_agent_when_message_is_bad_then_422_names_its_path(

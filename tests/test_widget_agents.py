@@ -145,3 +145,41 @@ async def test_client_when_agent_streams_then_typed_events_and_ask_returns_answe
     run = await lcsse_client.run("agent", "What is 6 times 7?")
     assert [c["name"] for c in run.tool_calls.values()] == ["calculator"]
     assert run.end["finish_reason"] == "stop"
+
+
+async def test_kernel_widget_when_input_has_tool_call_history_then_sent_as_given() -> None:
+    # The widget once cut every message to role and content, so a valid history with a
+    # tool call and its result became input LangChain refused ('tool_call_id').
+    history = {
+        "messages": [
+            {"role": "user", "content": "What is 6 times 7?"},
+            {"role": "assistant", "content": "", "tool_calls": [
+                {"id": "c1", "type": "function",
+                 "function": {"name": "calculator", "arguments": '{"expression": "6 * 7"}'}}]},
+            {"role": "tool", "content": "42", "tool_call_id": "c1"},
+            {"role": "user", "content": "What is 2 plus 3?"},
+        ]
+    }  # fmt: skip
+    widget = StreamWidget(_agent(), history, autostart=False)
+    recording(widget)
+    assert widget.input == history and widget.input_key == "@messages"
+    assert widget.conversation == history["messages"][:3]
+    widget.ask()
+    answer = await widget.wait(timeout=30)
+    assert widget.status == "complete", widget.error
+    assert "**5**" in answer
+    assert widget.conversation[:3] == history["messages"][:3]
+
+
+async def test_kernel_widget_when_checkpointer_then_first_input_history_is_not_resent() -> None:
+    graph = _agent(checkpointer=InMemorySaver())
+    first = {
+        "messages": [{"role": "system", "content": "Be brief."}, ["user", "What is 6 times 7?"]]
+    }
+    widget = StreamWidget(graph, first, autostart=False)
+    recording(widget)
+    assert widget.conversation == [] and widget.keep_conversation is False
+    widget.ask()
+    await widget.wait(timeout=30)
+    widget.ask("What is 2 plus 3?")
+    assert widget.input["messages"] == [{"role": "user", "content": "What is 2 plus 3?"}]

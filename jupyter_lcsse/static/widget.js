@@ -378,7 +378,7 @@ function usageOf(value) {
  */
 export class RunEvents {
   constructor() {
-    this.text = ""; // the answer
+    this.text = ""; // the answer: the message text since the last tool call or result
     this.reasoning = "";
     /** In order of their first event: {id, name, argsText, args, result, resultStatus, state}. */
     this.toolCalls = [];
@@ -524,7 +524,9 @@ export class RunEvents {
         if (this.toolCalls[i].result === null) return this.toolCalls[i];
       }
     }
-    const call = { id: key, name: "", argsText: "", args: null, result: null, resultStatus: null, state: "streaming" };
+    // The answer so far was a preface to this call: the final answer starts after it.
+    const call = { id: key, name: "", argsText: "", args: null, result: null, resultStatus: null, state: "streaming", preface: this.text };
+    this.text = "";
     this.toolCalls.push(call);
     if (key !== null) this.callsById.set(key, call);
     return call;
@@ -543,6 +545,7 @@ export class RunEvents {
       if (payload.args !== undefined) call.args = payload.args;
       if (call.state === "streaming") call.state = "called";
     } else if (type === "tool_result") {
+      this.text = ""; // text before a tool's result is not the final answer either
       call.result = asText(payload.content);
       call.resultStatus = typeof payload.status === "string" ? payload.status : "success";
       call.state = call.resultStatus === "error" ? "error" : "done";
@@ -1330,7 +1333,11 @@ function toolCards() {
       for (let i = 0; i < calls.length; i += 1) {
         if (!cards[i]) {
           cards[i] = toolCard();
-          el.append(cards[i].el);
+          // What the model wrote before calling the tool ("Let me compute that."):
+          // shown above its card, as text; the answer below is only what came after.
+          const preface = h("div", "lcsse-tool-preface", calls[i].preface || "");
+          preface.hidden = !calls[i].preface;
+          el.append(preface, cards[i].el);
         }
         cards[i].update(calls[i]);
       }
@@ -1383,8 +1390,12 @@ function promptText(model) {
 function promptInput(model, text) {
   const inputKey = model.get("input_key");
   if (inputKey === MESSAGES_KEY) {
-    const conversation = model.get("conversation");
-    return { messages: [...(Array.isArray(conversation) ? conversation : []), { role: "user", content: text }] };
+    // The conversation so far goes along only when the widget keeps it (a graph with
+    // no checkpointer); a checkpointer's thread has it already and gets the new message.
+    const conversation = model.get("keep_conversation") ? model.get("conversation") : [];
+    const input = model.get("input");
+    const rest = isObject(input) ? input : {};
+    return { ...rest, messages: [...(Array.isArray(conversation) ? conversation : []), { role: "user", content: text }] };
   }
   if (inputKey === ".") return text;
   if (inputKey) return { ...(model.get("input") ?? {}), [inputKey]: text };

@@ -214,7 +214,9 @@ test("dispatcher when payloads are malformed or unknown then nothing throws and 
   for (const [type, data] of bad) assert.doesNotThrow(() => run.apply({ type, data, id: null }), type);
   assert.doesNotThrow(() => run.apply(null));
   assert.doesNotThrow(() => run.apply({ type: "message" }));
-  assert.equal(run.text, "still fine");
+  // The text before the (id-less) call is its preface; the answer is what came after.
+  assert.equal(run.text, "fine");
+  assert.equal(run.toolCalls.at(-1).preface, "still ");
   assert.equal(run.error, "plain words");
   assert.deepEqual(run.sources, [{ page_content: "5", metadata: {} }]);
   assert.equal(run.usage, null);
@@ -498,4 +500,36 @@ test("@messages when Ask in the kernel transport then the ask message carries th
   promptOf(root).value = "Thanks!";
   askButton(root).click();
   assert.deepEqual(model.sent, [{ type: "ask", input: { messages: [...CONVERSATION, { role: "user", content: "Thanks!" }] } }]);
+});
+
+test("dispatcher when the model writes before calling a tool then the answer is only what follows", () => {
+  const run = new RunEvents();
+  const events = [
+    ["message", "Let me "],
+    ["message", "compute that."],
+    ["tool_call_start", '{"id": "c1", "name": "calculator"}'],
+    ["tool_call_end", '{"id": "c1", "name": "calculator", "args": {"expression": "6 * 7"}}'],
+    ["tool_result", '{"id": "c1", "name": "calculator", "content": "42", "status": "success"}'],
+    ["message", "It is "],
+    ["message", "42."],
+  ];
+  for (const [type, data] of events) run.apply({ type, data, id: null });
+  assert.equal(run.text, "It is 42.");
+  assert.equal(run.toolCalls[0].preface, "Let me compute that.");
+});
+
+test("@messages when the graph has a checkpointer (keep off) then Ask sends only the new message", async () => {
+  // The page once sent the conversation trait whatever keep_conversation said, so each
+  // Ask put the earlier turns into the checkpointer's thread again.
+  installDocument("_xsrf=t");
+  const { fetch, requests } = fakeFetch();
+  globalThis.fetch = fetch;
+  const model = messagesModel({ _store_key: "messages-thread", keep_conversation: false });
+  const root = view(model);
+  promptOf(root).value = "And 6 × 8?";
+  askButton(root).click();
+  await settle(50);
+  const body = JSON.parse(requests.find((r) => r.method === "POST").body);
+  assert.deepEqual(body.input, { messages: [{ role: "user", content: "And 6 × 8?" }] });
+  assert.deepEqual(body.config.configurable, { thread_id: "t1" });
 });

@@ -72,7 +72,10 @@ class ChatCompletionsHandler(web.RequestHandler):
         name = body["tools"][0]["function"]["name"]
         pieces = ['{"expr', 'ession": ', '"6 * 7"}']
         deltas: list[dict[str, Any]] = [
-            {"role": "assistant", "content": None, "tool_calls": [
+            # Models often say what they are about to do before the call.
+            {"role": "assistant", "content": "Let me "},
+            {"content": "compute that."},
+            {"tool_calls": [
                 {"index": 0, "id": "call_fake1", "type": "function",
                  "function": {"name": name, "arguments": ""}}]},
             *({"tool_calls": [{"index": 0, "function": {"arguments": p}}]} for p in pieces),
