@@ -5,6 +5,9 @@ nanoseconds plus a space; CLOCK_MONOTONIC is shared by all processes on a Linux 
 so the load client subtracts it from its own receive time to get delivery latency.
 The question says how many tokens and how fast: ``"5000,0"`` is 5,000 tokens as fast
 as possible (one ``asyncio.sleep(0)`` per token, like the offline model).
+
+``make_agent`` wraps the same model in LangChain's ``create_agent`` (a LangGraph graph,
+no tools): the graph rows measure what LangGraph and lcsse's graph mode add per token.
 """
 
 from __future__ import annotations
@@ -80,3 +83,12 @@ def make_chain() -> Runnable[Any, str]:
     """The chain every contestant serves; input ``{"question": "N,RATE"}``."""
     prompt = ChatPromptTemplate.from_messages([("human", "{question}")])
     return prompt | BenchChatModel() | StrOutputParser()
+
+
+def make_agent() -> Runnable[Any, Any]:
+    """``create_agent`` on the bench model, no tools; input ``{"messages": [{"role":
+    "user", "content": "N,RATE"}]}``. With no tools the agent never calls
+    ``bind_tools``: one model step, whose answer is the N tokens."""
+    from langchain.agents import create_agent
+
+    return create_agent(BenchChatModel(), tools=[], name="bench_agent")

@@ -2,6 +2,11 @@
 
     python -m benchmarks.run [--smoke] [--out BENCHMARKS.md]
 
+Besides the text chain, lcsse streams a ``create_agent`` graph (graph mode) and the text
+chain in events mode, each against its in-process reference (``graph.astream`` in
+``messages`` mode, ``chain.astream_events``), measured in turns so both see the same
+machine.
+
 The servers run as their own processes on loopback (a real ``jupyter server`` with the
 extension; uvicorn with one worker for the FastAPI apps); this process is the load
 client and also runs the in-process "bare" reference. Every figure is the median of
@@ -23,7 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +38,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from benchmarks import profile
 from benchmarks.load import StreamResult, get_latency_ms, sse_request
-from benchmarks.model import BenchChatModel, make_chain
+from benchmarks.model import BenchChatModel, make_agent, make_chain
 from benchmarks.processes import free_port, stop, wait_until_up
 from jupyter_lcsse.inline_parsers import inline_str_parsers
 
@@ -55,6 +60,7 @@ class Sizes:
     comm_tokens: int = 2000
     comm_rate: float = 1000.0
     profile_seconds: float = 5.0
+    modes_repeats: int = 5  # the graph and events rows: in-process and endpoint in turns
 
 
 SMOKE = Sizes(
@@ -69,6 +75,7 @@ SMOKE = Sizes(
     comm_tokens=50,
     comm_rate=500.0,
     profile_seconds=1.0,
+    modes_repeats=1,
 )
 
 
@@ -112,7 +119,8 @@ def lcsse_server(
     port = free_port()
     (tmp / "config").mkdir(parents=True, exist_ok=True)
     (tmp / "config" / "jupyter_server_config.py").write_text(
-        "c.LCSSEApp.chains = {'bench': 'benchmarks.model:make_chain'}\n"
+        "c.LCSSEApp.chains = {'bench': 'benchmarks.model:make_chain', "
+        "'bench_agent': 'benchmarks.model:make_agent'}\n"
         "c.LCSSEApp.max_active_runs = 100000\n"
         "c.LCSSEApp.orphan_timeout = 600\n"
         "c.ServerApp.log_level = 'WARN'\n" + extra_config
@@ -140,19 +148,36 @@ def starlette_server(tmp: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]
 AUTH = {"Authorization": f"token {TOKEN}"}
 
 
+def _agent_input(question: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": question}]}
+
+
 def _request(contestant: str, port: int, question: str) -> tuple[str, dict[str, str], Any]:
     if contestant == "lcsse":
         return "/lcsse/api/chains/bench/stream", AUTH, {"input": {"question": question}}
+    if contestant == "lcsse-graph":  # the agent graph, LangGraph's stream modes
+        path = "/lcsse/api/chains/bench_agent/stream"
+        return path, AUTH, {"input": _agent_input(question), "mode": "graph"}
+    if contestant == "lcsse-events":  # the text chain through astream_events
+        path = "/lcsse/api/chains/bench/stream"
+        return path, AUTH, {"input": {"question": question}, "mode": "events"}
     path = "/sse" if contestant == "sse-starlette" else "/naive"
     return path, {}, {"input": {"question": question}}
 
 
 async def _astream_rate(runnable: Any, value: Any) -> dict[str, float]:
+    return await _rate(lambda: runnable.astream(value), bool)
+
+
+async def _rate(
+    start: Callable[[], AsyncIterator[Any]], counts: Callable[[Any], bool]
+) -> dict[str, float]:
+    """Chunks/s of the stream ``start()`` opens; ``counts(item)``: an answer's chunk."""
     started = time.monotonic_ns()
     first = 0
     count = 0
-    async for chunk in runnable.astream(value):
-        if chunk:
+    async for item in start():
+        if counts(item):
             first = first or time.monotonic_ns()
             count += 1
     seconds = (time.monotonic_ns() - started) / 1e9
@@ -169,6 +194,64 @@ async def bare_stream(tokens: int, *, inline: bool = False) -> dict[str, float]:
     if inline:
         chain = inline_str_parsers(chain)
     return await _astream_rate(chain, {"question": f"{tokens},0"})
+
+
+def _graph_token(item: Any) -> bool:
+    """A ``messages``-mode item that carries answer text (lcsse sends it as ``message``)."""
+    message, _metadata = item
+    return bool(message.content)
+
+
+def _root_chunk(event: Any) -> bool:
+    """An ``astream_events`` record of the root's output (what lcsse's events mode
+    sends as ``message``); the model's own ``on_chat_model_stream`` are not counted."""
+    return bool(
+        event["event"] == "on_chain_stream"
+        and not event.get("parent_ids")
+        and event["data"].get("chunk")
+    )
+
+
+async def bare_graph(graph: Any, tokens: int) -> dict[str, float]:
+    """In-process ``graph.astream(stream_mode="messages")``: the agent's tokens."""
+    value = _agent_input(f"{tokens},0")
+    return await _rate(lambda: graph.astream(value, stream_mode="messages"), _graph_token)
+
+
+async def bare_events(chain: Any, tokens: int) -> dict[str, float]:
+    """In-process ``chain.astream_events(version="v2")``: the root's output chunks."""
+    value = {"question": f"{tokens},0"}
+    return await _rate(lambda: chain.astream_events(value, version="v2"), _root_chunk)
+
+
+async def modes_figures(port: int, sizes: Sizes) -> dict[str, dict[str, float]]:
+    """The graph and events rows: the endpoint and its in-process reference, in turns.
+
+    The graph's reference is the same ``create_agent`` graph the server loads; the
+    events row's, the text chain as LangChain ships it and with the parser inline (as
+    lcsse runs every chain).
+    """
+    graph, chain, inline = make_agent(), make_chain(), inline_str_parsers(make_chain())
+    measures: dict[str, Callable[[], Any]] = {
+        "graph_bare": lambda: bare_graph(graph, sizes.single_tokens),
+        "graph": lambda: one_stream("lcsse-graph", port, sizes.single_tokens),
+        "events_bare": lambda: bare_events(chain, sizes.single_tokens),
+        "events_bare_inline": lambda: bare_events(inline, sizes.single_tokens),
+        "events": lambda: one_stream("lcsse-events", port, sizes.single_tokens),
+    }
+    await bare_graph(graph, 10)  # warm up each, in-process and through the server
+    await bare_events(chain, 10)
+    await bare_events(inline, 10)
+    await warm_up("lcsse-graph", port)
+    await warm_up("lcsse-events", port)
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in measures}
+    for _ in range(sizes.modes_repeats):
+        for name, measure_one in measures.items():
+            runs[name].append(await measure_one())
+    figures = {name: _median(values) for name, values in runs.items()}
+    for name in ("graph", "events"):
+        figures[name]["errors"] = sum(r["errors"] for r in runs[name])  # all, not the median
+    return figures
 
 
 async def bare_paced(streams: int, rate: float, tokens: int) -> dict[str, float]:
@@ -211,11 +294,31 @@ async def langchain_costs(tokens: int, repeats: int) -> dict[str, float]:
 async def one_stream(contestant: str, port: int, tokens: int) -> dict[str, float]:
     path, headers, body = _request(contestant, port, f"{tokens},0")
     result = await sse_request(HOST, port, path, body=body, headers=headers)
-    _check([result], tokens)
     return {
         "chunks_per_s": result.messages / result.seconds,
         "first_ms": (result.first_byte_ns - result.sent_ns) / 1e6,
+        "errors": _check([result], tokens),  # failed, or not every token arrived
     }
+
+
+def _log_tail(log: Path | None) -> str:
+    return log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+
+
+async def warm_up(contestant: str, port: int, log: Path | None = None) -> None:
+    """A short stream first (imports, first-call setup); stop if it does not stream.
+
+    A server whose extension failed to load answers every stream with an HTML page,
+    and each figure of the run would be a silent 0.
+    """
+    path, headers, body = _request(contestant, port, "10,0")
+    result = await sse_request(HOST, port, path, body=body, headers=headers)
+    if _check([result], 10):
+        tail = _log_tail(log)
+        raise RuntimeError(
+            f"{contestant}: POST {path} answered {result.status} with {result.messages} "
+            f"of 10 tokens ({result.error or 'no error'}); the server's log:\n{tail}"
+        )
 
 
 def _check(results: list[StreamResult], tokens: int) -> int:
@@ -394,13 +497,26 @@ async def measure(sizes: Sizes, tmp: Path) -> dict[str, Any]:
     profiles: dict[str, profile.Profile] = {}
     out["profiles"] = profiles
     with lcsse_server(tmp / "lcsse") as (port, proc):
-        await one_stream("lcsse", port, 10)  # warm up imports and the first request
+        await warm_up("lcsse", port, tmp / "lcsse" / "server.log")
         out["lcsse"] = await streaming_figures("lcsse", port, sizes)
+        out["modes"] = await modes_figures(port, sizes)
         profiles["lcsse, one stream at rate 0"] = await profiled(
             proc.pid,
             sizes.profile_seconds,
             tmp / "lcsse-one.txt",
             lambda: one_stream("lcsse", port, sizes.single_tokens),
+        )
+        profiles["lcsse, the agent graph (graph mode), one stream at rate 0"] = await profiled(
+            proc.pid,
+            sizes.profile_seconds,
+            tmp / "lcsse-graph.txt",
+            lambda: one_stream("lcsse-graph", port, sizes.single_tokens),
+        )
+        profiles["lcsse, the text chain in events mode, one stream at rate 0"] = await profiled(
+            proc.pid,
+            sizes.profile_seconds,
+            tmp / "lcsse-events.txt",
+            lambda: one_stream("lcsse-events", port, sizes.single_tokens),
         )
         profiles[
             f"lcsse, {sizes.latency_streams} streams at {sizes.latency_rate:g} tokens/s"
@@ -423,7 +539,7 @@ async def measure(sizes: Sizes, tmp: Path) -> dict[str, Any]:
         out["lcsse"]["held"] = await held_connections(port, proc.pid, sizes.held_connections)
     with starlette_server(tmp / "starlette") as (port, _proc):
         for contestant in ("sse-starlette", "naive"):
-            await one_stream(contestant, port, 10)
+            await warm_up(contestant, port, tmp / "starlette" / "server.log")
             out[contestant] = await streaming_figures(contestant, port, sizes)
         profiles["sse-starlette, one stream at rate 0"] = await profiled(
             _proc.pid,
@@ -509,6 +625,41 @@ def render(results: dict[str, Any], sizes: Sizes, command: str, seconds: float) 
         "|---|---|---|---|---|",
         *("| " + " | ".join(row) + " |" for row in rows),
     ]
+    md = results["modes"]
+    graph_ratio = ratio(md["graph"]["chunks_per_s"], md["graph_bare"]["chunks_per_s"])
+    events_ratio = ratio(md["events"]["chunks_per_s"], md["events_bare"]["chunks_per_s"])
+    events_inline_ratio = ratio(
+        md["events"]["chunks_per_s"], md["events_bare_inline"]["chunks_per_s"]
+    )
+    mode_rows = [
+        (
+            f"agent graph (`create_agent`, no tools), one stream, rate 0, "
+            f"{sizes.single_tokens}-token answer: chunks/s of the answer's tokens "
+            "(`message` events; in-process: `messages` items with text)",
+            ">= 0.85",
+            f"{md['graph']['chunks_per_s']:.0f} (graph mode: `messages`, `tasks`, "
+            f"`custom`, `values`), {md['graph']['errors']:.0f} errors",
+            f'{md["graph_bare"]["chunks_per_s"]:.0f} (`graph.astream(stream_mode="messages")`)',
+            graph_ratio,
+        ),
+        (
+            f"text chain in events mode, one stream, rate 0, {sizes.single_tokens} tokens: "
+            "chunks/s of the root's output (`message` events; in-process: the root's "
+            "`on_chain_stream` records)",
+            "(none given)",
+            f'{md["events"]["chunks_per_s"]:.0f} (`"mode": "events"`), '
+            f"{md['events']['errors']:.0f} errors",
+            f"{md['events_bare']['chunks_per_s']:.0f} "
+            '(`chain.astream_events(version="v2")`, as LangChain ships it); '
+            f"{md['events_bare_inline']['chunks_per_s']:.0f} with the parser inline",
+            f"{events_ratio} ({events_inline_ratio} of in-process with the parser inline)",
+        ),
+    ]
+    mode_lines = [
+        "| figure | target | lcsse endpoint | in-process reference | endpoint / in-process |",
+        "|---|---|---|---|---|",
+        *("| " + " | ".join(row) + " |" for row in mode_rows),
+    ]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     costs = results["costs"]
     cost_lines = [
@@ -527,7 +678,19 @@ def render(results: dict[str, Any], sizes: Sizes, command: str, seconds: float) 
         f"({sizes.latency_streams} streams at {sizes.latency_rate:g} tokens/s) in-process "
         f"with no transport: delivery p50 {results['bare_paced']['p50_ms']:.2f} / p99 "
         f"{results['bare_paced']['p99_ms']:.2f} ms. Medians of {sizes.repeats} repeats "
-        "where repeated.\n\n" + "\n".join(lines) + "\n\n## LangChain's own cost per chunk\n\n"
+        "where repeated.\n\n" + "\n".join(lines) + "\n\n## Agents and events mode\n\n"
+        "The same endpoint (`POST lcsse/api/chains/{name}/stream`) streaming a LangGraph "
+        "graph and an `astream_events` stream, against the same stream in-process. The "
+        "graph is `create_agent(BenchChatModel(), tools=[])` (`benchmarks/model.py`), the "
+        "built-in agent's shape with the bench model and no tools, asked "
+        f'`{{"messages": [{{"role": "user", "content": "{sizes.single_tokens},0"}}]}}`; '
+        'lcsse streams it with `graph.astream(stream_mode=["messages", "tasks", '
+        '"custom", "values"])` and translates every item to typed events '
+        "(`jupyter_lcsse/adapters.py`). The events row sends the text chain's request "
+        'with `"mode": "events"`. Medians of '
+        f"{sizes.modes_repeats} repeats, endpoint and in-process in turns.\n\n"
+        + "\n".join(mode_lines)
+        + "\n\n## LangChain's own cost per chunk\n\n"
         "The benchmark chain, layer by layer, streamed in-process (no transport). The "
         "difference between the last two rows is langchain-core's thread-pool hop per "
         "chunk in async output parsers, which lcsse skips for `StrOutputParser` "

@@ -216,8 +216,17 @@ class ChunkTranslator:
         )
 
     def _ai_chunk(self, chunk: AIMessageChunk, node: str | None) -> list[StreamEvent]:
-        events: list[StreamEvent] = []
         content = chunk.content
+        if (
+            type(content) is str
+            and not chunk.tool_call_chunks
+            and not chunk.additional_kwargs
+            and not chunk.usage_metadata
+            and not chunk.response_metadata
+            and chunk.chunk_position is None
+        ):  # a plain token, what nearly every chunk is: nothing else to look at
+            return [StreamEvent(MESSAGE, content)] if content else []
+        events: list[StreamEvent] = []
         if isinstance(content, str) and not chunk.additional_kwargs:
             if content:
                 events.append(StreamEvent(MESSAGE, content))

@@ -38,8 +38,17 @@ def test_benchmark_when_smoke_sizes_then_writes_a_table_for_every_contestant(
         "kernel transport",
     ):
         assert figure in table, figure
+    assert "## Agents and events mode" in table
+    assert (
+        "| figure | target | lcsse endpoint | in-process reference | endpoint / in-process |"
+        in table
+    )
+    for figure in ("| agent graph (`create_agent`", "| text chain in events mode"):
+        assert figure in table, figure
+    assert "### lcsse, the agent graph (graph mode), one stream at rate 0" in table
+    assert "### lcsse, the text chain in events mode, one stream at rate 0" in table
     assert "| prompt, model, StrOutputParser inline (as lcsse runs it) |" in table
     assert "### lcsse, one stream at rate 0" in table
     assert "exact: yes" in table
-    figures = table.split("## LangChain's own cost per chunk")[0]
+    figures = table.split("## LangChain's own cost per chunk")[0]  # both tables
     assert "nan" not in figures
