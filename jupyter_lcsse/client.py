@@ -256,8 +256,9 @@ class LCSSEClient:
     ) -> str:
         """Stream a chain and return its final answer (raises on an ``error`` event).
 
-        The answer is the ``message`` text only: an agent's tool calls and a RAG
-        chain's sources are in ``run()``'s ``RunState``.
+        The answer is the ``message`` text after the run's last tool call or result
+        (``RunState.text``); the tool calls, sources and all the text
+        (``transcript``) are in ``run()``'s ``RunState``.
         """
         return (await self.run(chain, input, config, mode=mode)).text
 
