@@ -49,17 +49,19 @@ def user_token(hub: Hub) -> str:
     return hub.user_token()
 
 
-def _stream(hub: Hub, token: str, question: str) -> list[tuple[float, ServerSentEvent]]:
-    """POST the default chain's stream through the proxy; each event with its read time."""
+def _stream(
+    hub: Hub, token: str, question: str, chain: str = "default", body: Any = None
+) -> list[tuple[float, ServerSentEvent]]:
+    """POST a chain's stream through the proxy; each event with its read time."""
     decoder = SSEDecoder()
     arrivals: list[tuple[float, ServerSentEvent]] = []
     with (
         httpx.Client(timeout=60) as client,
         client.stream(
             "POST",
-            f"{hub.url}user/{USER}/lcsse/api/chains/default/stream",
+            f"{hub.url}user/{USER}/lcsse/api/chains/{chain}/stream",
             headers={"Authorization": f"token {token}"},
-            json={"input": {"question": question}},
+            json=body or {"input": {"question": question}},
         ) as response,
     ):
         # A 404 here is most often the extension failing to load: its log lines say why.
@@ -165,3 +167,25 @@ def test_hub_proxy_when_streaming_with_user_token_then_tokens_spread_and_resume_
     assert replayed[-1].event == "end"
     done = _events(hub, user_token, run_id, str(numbered[-1].id))
     assert done.status_code == 204, done.text
+
+
+def test_hub_proxy_when_agent_streams_then_tool_call_and_answer_and_resume_mid_call_exact(
+    hub: Hub, user_token: str
+) -> None:
+    hub.ensure_server()
+    body = {"input": "What is 6 times 7?"}
+    events = [event for _, event in _stream(hub, user_token, "", "agent", body)]
+    (result,) = [e.json() for e in events if e.event == "tool_result"]
+    assert result["name"] == "calculator" and result["content"] == "42"
+    text = "".join(e.data for e in events if e.event == "message")
+    assert (
+        text == "*Offline model:* the `calculator` tool answered **42**, so the answer is **42**."
+    )
+    # Resume right after the tool call's first argument piece, through the proxy.
+    numbered = [e for e in events if e.id]
+    cut = next(e for e in numbered if e.event == "tool_call_delta")
+    response = _events(hub, user_token, events[0].json()["run_id"], str(cut.id))
+    assert response.status_code == 200, response.text
+    rest = [e for e in SSEDecoder().feed(response.content) if e.id]
+    after = numbered[numbered.index(cut) + 1 :]
+    assert [(e.id, e.event, e.data) for e in rest] == [(e.id, e.event, e.data) for e in after]
