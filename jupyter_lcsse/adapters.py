@@ -166,6 +166,8 @@ def message_dict(message: BaseMessage) -> dict[str, Any]:
         ]
     if isinstance(message, ToolMessage):
         out["tool_call_id"] = message.tool_call_id
+        if message.status == "error":  # a failed tool: the model read an error
+            out["status"] = "error"
     return out
 
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 
 from .chains import OFFLINE_NOTE, Chain, ChatModelChoice
 from .docs_retriever import DocsRetriever
+from .frontend_tools import FrontendTools
 from .offline_model import format_sources
 
 __all__ = ["build_agent_chain", "build_rag_chain", "calculate"]
@@ -117,7 +118,11 @@ def build_agent_chain(choice: ChatModelChoice) -> Chain:
     from langchain.agents import create_agent  # langchain's agent factory (LangGraph)
 
     graph = create_agent(
-        choice.model, tools=_tools(DocsRetriever(k=2)), system_prompt=AGENT_PROMPT, name="agent"
+        choice.model,
+        tools=_tools(DocsRetriever(k=2)),
+        system_prompt=AGENT_PROMPT,
+        name="agent",
+        middleware=[FrontendTools()],  # an AG-UI client's own tools (frontend_tools.py)
     )
     note = OFFLINE_NOTE if choice.offline else ""
     description = (

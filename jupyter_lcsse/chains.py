@@ -108,7 +108,7 @@ class Chain:
         Raises ``InputError`` with a message like ``input.question: 5 is not of type
         'string'`` so the 422 answer says which field is wrong and why.
         """
-        if isinstance(value, str) and (single := self._single_string_field()):
+        if isinstance(value, str) and (single := self.single_string_field()):
             value = {single: value}
         try:
             converted = self.messages.convert(value)
@@ -125,7 +125,7 @@ class Chain:
             raise InputError(f"{where}: {error.message}")
         return value
 
-    def _single_string_field(self) -> str | None:
+    def single_string_field(self) -> str | None:
         schema = self.input_schema
         required = schema.get("required") or []
         props = schema.get("properties") or {}

@@ -36,8 +36,10 @@ from langchain_core.runnables import RunnableConfig
 from tornado.iostream import StreamClosedError
 from tornado.web import HTTPError, stream_request_body
 
+from .adapters import Mode
 from .chains import Chain, InputError
 from .masking import mask_secrets, scrub_uri
+from .native_dialect import Dialect
 from .runs import Run, RunRegistry, TooManyRuns
 
 if TYPE_CHECKING:
@@ -280,6 +282,17 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
                 f"chain {chain.name!r} is a graph with a checkpointer: send "
                 '"config": {"configurable": {"thread_id": "..."}} (one id per conversation)',
             )
+        return self.launch(chain, chain_input, config, mode)
+
+    def launch(
+        self,
+        chain: Chain,
+        chain_input: Any,
+        config: RunnableConfig | None,
+        mode: Mode,
+        dialect: Dialect | None = None,
+    ) -> Run:
+        """Start ``chain`` on input already checked, or 429 at ``max_active_runs``."""
         try:
             return self.runs.create(
                 chain=chain.name,
@@ -287,6 +300,7 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
                 input=chain_input,
                 config=config,
                 mode=mode,
+                dialect=dialect,
             )
         except TooManyRuns as exc:
             raise RetryLater(str(exc), retry_after=self.lcsse.retry_after_seconds) from exc

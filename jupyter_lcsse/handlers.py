@@ -21,7 +21,9 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 from tornado.web import HTTPError
 
-from .chains import Chain
+from .agui_dialect import AguiDialect
+from .agui_input import AguiInputError, parse_run_input
+from .chains import Chain, InputError
 from .handler_base import (
     AUTH_RESOURCE,
     RUN_BODY_KEYS,
@@ -48,6 +50,8 @@ class ChainsHandler(LCSSEHandler):
 class _ResumingStream(SSEStreamHandler):
     """Streams a run from after the client's ``Last-Event-ID``, or says why it cannot."""
 
+    dialect_name = "native"  # the dialect of the runs a POST to this URL starts
+
     async def resume(self, run: Run, *, cancel_on_close: bool) -> None:
         last_id = self.last_event_id()
         if last_id > run.last_id:
@@ -67,40 +71,11 @@ class _ResumingStream(SSEStreamHandler):
             raise HTTPError(410, str(exc)) from exc
         await self.stream_run(run, last_id, cancel_on_close=cancel_on_close)
 
-
-class ChainStreamHandler(_ResumingStream):
-    """``POST lcsse/api/chains/{name}/stream``: the answer is the stream (fetch, curl -N).
-
-    A POST that carries ``Last-Event-ID`` is a client retrying a dropped stream
-    (fetch-event-source and similar POST clients do that on their own). Starting the
-    chain again would run, and bill, it twice, so it never does: with
-    ``X-LCSSE-Run-Id`` (the header of the first answer) the run resumes after that id;
-    without it the answer is 409, naming the run's events URL as the way to resume.
-    """
-
-    @web.authenticated
-    @authorized
-    async def post(self, name: str) -> None:
-        chain = self.find_chain(name)
-        run_id = self.request.headers.get("X-LCSSE-Run-Id", "")
-        if run_id or self._names_last_event_id():
-            await self._resume_retry(chain, run_id)
-            return
-        body = self.json_body()
-        named = body.get("chain", chain.name)
-        if named != chain.name:
-            raise HTTPError(
-                422,
-                f'"chain" in the body ({shown_value(named)}) is not the chain of this URL '
-                f"({chain.name!r}); leave it out, the URL names the chain",
-            )
-        run = self.start_run(chain, body, RUN_BODY_KEYS)
-        self.set_header("X-LCSSE-Run-Id", run.id)
-        await self.stream_run(run, 0, cancel_on_close=True)
-
-    def _names_last_event_id(self) -> bool:
+    def retrying(self) -> bool:
+        """This POST resumes a stream that was cut (``X-LCSSE-Run-Id``, ``Last-Event-ID``)."""
         return bool(
-            self.request.headers.get("Last-Event-ID")
+            self.request.headers.get("X-LCSSE-Run-Id", "")
+            or self.request.headers.get("Last-Event-ID")
             or self.get_query_argument("last_event_id", "")
         )
 
@@ -122,8 +97,75 @@ class ChainStreamHandler(_ResumingStream):
                 f"the run named by X-LCSSE-Run-Id belongs to chain {run.chain!r}, not "
                 f"{chain.name!r}; resume it at its own chain's URL or its events URL",
             )
+        if run.dialect.name != self.dialect_name:
+            raise HTTPError(
+                409,
+                f"the run named by X-LCSSE-Run-Id streams the {run.dialect.name} dialect; "
+                f"resume it where it started, or at its events URL",
+            )
         self.set_header("X-LCSSE-Run-Id", run.id)
         await self.resume(run, cancel_on_close=True)
+
+
+class ChainStreamHandler(_ResumingStream):
+    """``POST lcsse/api/chains/{name}/stream``: the answer is the stream (fetch, curl -N).
+
+    A POST that carries ``Last-Event-ID`` is a client retrying a dropped stream
+    (fetch-event-source and similar POST clients do that on their own). Starting the
+    chain again would run, and bill, it twice, so it never does: with
+    ``X-LCSSE-Run-Id`` (the header of the first answer) the run resumes after that id;
+    without it the answer is 409, naming the run's events URL as the way to resume.
+    """
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        chain = self.find_chain(name)
+        if self.retrying():
+            await self._resume_retry(chain, self.request.headers.get("X-LCSSE-Run-Id", ""))
+            return
+        body = self.json_body()
+        named = body.get("chain", chain.name)
+        if named != chain.name:
+            raise HTTPError(
+                422,
+                f'"chain" in the body ({shown_value(named)}) is not the chain of this URL '
+                f"({chain.name!r}); leave it out, the URL names the chain",
+            )
+        run = self.start_run(chain, body, RUN_BODY_KEYS)
+        self.set_header("X-LCSSE-Run-Id", run.id)
+        await self.stream_run(run, 0, cancel_on_close=True)
+
+
+class ChainAguiHandler(_ResumingStream):
+    """``POST lcsse/api/chains/{name}/agui``: the chain as an AG-UI agent.
+
+    The body is an AG-UI ``RunAgentInput`` (``agui_input.py``); the answer streams the
+    run's events in the AG-UI dialect (``agui_dialect.py``), each with an ``id:``, and
+    ``X-LCSSE-Run-Id`` names the run, so ``GET lcsse/api/runs/{id}/events`` and a POST
+    retry with ``Last-Event-ID`` resume it as for the native stream.
+    """
+
+    dialect_name = "agui"
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        chain = self.find_chain(name)
+        if self.retrying():
+            await self._resume_retry(chain, self.request.headers.get("X-LCSSE-Run-Id", ""))
+            return
+        try:
+            agui = parse_run_input(chain, self.json_body())
+            chain_input = chain.coerce_input(agui.input)
+        except (AguiInputError, InputError) as exc:
+            raise HTTPError(422, f"chain {chain.name!r}: {exc}") from exc
+        dialect = AguiDialect(
+            thread_id=agui.thread_id, run_id=agui.run_id, frontend_tools=agui.frontend_tools
+        )
+        run = self.launch(chain, chain_input, agui.config, chain.default_mode, dialect)
+        self.set_header("X-LCSSE-Run-Id", run.id)
+        await self.stream_run(run, 0, cancel_on_close=True)
 
 
 class RunsHandler(LCSSEHandler):
@@ -216,6 +258,7 @@ def handlers() -> list[tuple[str, type[LCSSEHandler]]]:
     return [
         (r"/lcsse/api/chains", ChainsHandler),
         (rf"/lcsse/api/chains/{CHAIN_NAME}/stream", ChainStreamHandler),
+        (rf"/lcsse/api/chains/{CHAIN_NAME}/agui", ChainAguiHandler),
         (r"/lcsse/api/runs", RunsHandler),
         (rf"/lcsse/api/runs/{RUN_ID}", RunHandler),
         (rf"/lcsse/api/runs/{RUN_ID}/events", RunEventsHandler),

@@ -17,15 +17,46 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from .sse import ServerSentEvent, encode
 from .stream_events import MESSAGE, REASONING, StreamEvent
 
-__all__ = ["Frame", "NativeDialect", "to_json"]
+__all__ = ["Dialect", "Frame", "NativeDialect", "to_json"]
 
 Frame = tuple[str | None, str]  # (event name or None for "message", data)
+
+
+class Dialect(Protocol):
+    """What ``Run`` asks of a wire dialect (this one, and ``agui_dialect.AguiDialect``)."""
+
+    name: str
+    plain_text: bool  # a str chunk is one frame of that text: Run's fast path may skip encode
+
+    def metadata(self, info: dict[str, Any]) -> str:
+        """The encoded frame(s) sent on every connection before the log (no id)."""
+        ...
+
+    def start(self) -> Iterable[Frame]:
+        """The log's first frames, before the chain runs."""
+        ...
+
+    def encode(self, event: StreamEvent) -> Iterable[Frame]: ...
+
+    def error(self, error_type: str, message: str) -> Iterable[Frame]:
+        """The chain raised (``message`` is masked already)."""
+        ...
+
+    def end(self, summary: dict[str, Any]) -> Iterable[Frame]:
+        """The log's last frames; ``summary["reason"]`` says how the run ended."""
+        ...
+
+    def gap(self, message: str, summary: dict[str, Any]) -> Iterable[Frame]:
+        """The end of one reader's stream that the replay buffer left behind; the run
+        goes on, so this must not change the dialect's own state."""
+        ...
 
 
 def _json_default(obj: Any) -> Any:
@@ -51,6 +82,12 @@ class NativeDialect:
     # may write a plain str chunk without building its typed event (runs.py).
     plain_text = True
 
+    def metadata(self, info: dict[str, Any]) -> str:
+        return encode(ServerSentEvent(event="metadata", data=to_json(info)))
+
+    def start(self) -> Iterable[Frame]:
+        return ()
+
     def encode(self, event: StreamEvent) -> Iterable[Frame]:
         kind, data = event
         if kind == MESSAGE:
@@ -64,3 +101,6 @@ class NativeDialect:
 
     def end(self, summary: dict[str, Any]) -> Iterable[Frame]:
         return (("end", to_json(summary)),)
+
+    def gap(self, message: str, summary: dict[str, Any]) -> Iterable[Frame]:
+        return (*self.error("ReplayGap", message), *self.end(summary))

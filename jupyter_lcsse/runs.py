@@ -48,7 +48,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from .adapters import Mode, is_graph, make_adapter
 from .inline_parsers import inline_str_parsers
 from .masking import safe_error_message  # one place for every masking rule
-from .native_dialect import NativeDialect, to_json
+from .native_dialect import Dialect, NativeDialect
 from .sse import ServerSentEvent, encode
 from .stream_events import COUNTED, StreamEvent
 
@@ -98,6 +98,7 @@ class Run:
         cancel_timeout: float = 2.0,
         mode: Mode = "text",
         max_source_chars: int = 1000,
+        dialect: Dialect | None = None,
     ) -> None:
         self.id = secrets.token_urlsafe(24)  # 192 random bits: the id is the capability
         self.chain = chain
@@ -116,7 +117,7 @@ class Run:
         run_config: dict[str, Any] = dict(config or {})
         run_config.setdefault("run_id", uuid.uuid4())
         self.langchain_run_id = str(run_config["run_id"])
-        self.dialect = NativeDialect()
+        self.dialect: Dialect = dialect or NativeDialect()
         self._adapter = make_adapter(
             mode, max_source_chars=max_source_chars, graph=mode == "events" and is_graph(runnable)
         )
@@ -127,9 +128,7 @@ class Run:
             "langchain_run_id": self.langchain_run_id,
         }
         # Sent on every connection before the frames (not in the log: it has no id).
-        self.metadata_frame = utf8_safe(
-            encode(ServerSentEvent(event="metadata", data=to_json(info)))
-        )
+        self.metadata_frame = utf8_safe(self.dialect.metadata(info))
         # LangChain's StrOutputParser otherwise hops to a thread per chunk (inline_parsers.py).
         self._runnable = inline_str_parsers(runnable) if inline_parsers else runnable
         self._input = input
@@ -155,6 +154,8 @@ class Run:
         self._started = False  # _drive has begun: cancelling now reaches the chain
         self._sealed = False  # the end frame is in the log: nothing more is appended
         self._ended = asyncio.Event()
+        for name, data in self.dialect.start():  # AG-UI's RUN_STARTED: id 1, replayed too
+            self._append(event=name, data=data)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -579,6 +580,7 @@ class RunRegistry:
         input: Any,
         config: RunnableConfig | None,
         mode: Mode = "text",
+        dialect: Dialect | None = None,
     ) -> Run:
         """Start a run, or raise ``TooManyRuns`` when ``max_active_runs`` are running."""
         if self._active >= self.max_active_runs:
@@ -601,6 +603,7 @@ class RunRegistry:
             cancel_timeout=self.cancel_timeout,
             mode=mode,
             max_source_chars=self.max_source_chars,
+            dialect=dialect,
         )
         run.start()  # first: a run that cannot start must not take a slot
         self._runs[run.id] = run

@@ -39,8 +39,7 @@ def _gap_frames(run: Run, gap: ReplayGap) -> str:
     The reader's last event id stays the last frame it got, and a resume from there is
     answered 410, so a client that ignored ``end`` still stops reconnecting.
     """
-    dialect = run.dialect
-    pairs = [*dialect.error("ReplayGap", str(gap)), *dialect.end(run.summary("error"))]
+    pairs = run.dialect.gap(str(gap), run.summary("error"))
     return utf8_safe("".join(encode(ServerSentEvent(event=e, data=d)) for e, d in pairs))
 
 

@@ -1,0 +1,140 @@
+"""An AG-UI ``RunAgentInput`` as what a chain is run with: its input and its config.
+
+The body is checked with the ``ag-ui-protocol`` package's own model, so what an AG-UI
+client may send is what the protocol says; an error names the field in the client's
+own (camelCase) spelling: ``messages[0].content: Field required``.
+
+How the fields reach the chain:
+
+- ``messages``: a chain that takes messages (an agent, a ``MessagesState`` graph, a
+  bare chat model) gets them all, as LangChain messages; any other chain gets the
+  text of the last user message as its one string field (``{"question": ...}`` for the
+  default and ``rag`` chains).
+- ``state``: a graph's input state, under the messages (a ``messages`` key in it is
+  replaced by ``messages``); for a chain without messages, the input's other fields.
+- ``threadId``: ``configurable.thread_id``, what a checkpointer keys a conversation by.
+- ``tools``: the frontend tools, ``configurable.lcsse_frontend_tools``, in OpenAI's tool
+  format (``frontend_tools.py`` offers them to an agent that opts in).
+- ``context`` and ``forwardedProps``: ``configurable.agui_context`` and
+  ``configurable.agui_forwarded_props``, for a chain that reads its config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ag_ui.core import RunAgentInput
+from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from pydantic import ValidationError
+
+from .agui_messages import AguiMessageError, agui_to_langchain
+from .chains import Chain
+from .frontend_tools import CONFIG_KEY
+
+__all__ = ["AguiInputError", "AguiRun", "parse_run_input"]
+
+_ROLES = frozenset({"developer", "system", "assistant", "user", "tool", "activity", "reasoning"})
+
+
+class AguiInputError(ValueError):
+    """A ``RunAgentInput`` that cannot run this chain; the text names the field."""
+
+
+@dataclass
+class AguiRun:
+    """What the endpoint starts a run with, and the ids the events carry."""
+
+    thread_id: str
+    run_id: str
+    input: Any
+    config: RunnableConfig
+    frontend_tools: list[str]
+
+
+def _where(loc: Sequence[int | str]) -> str:
+    """A pydantic error location as the client spells it: ``messages[0].content``."""
+    out = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in _ROLES and i and isinstance(loc[i - 1], int):
+            continue  # the union's tag (the message's role), not a field
+        elif part.startswith(("function-", "union[")) or "[" in part:
+            continue  # pydantic's name of a validator or union branch
+        else:
+            out += f".{part}" if out else part
+    return out or "body"
+
+
+def validate_run_input(body: dict[str, Any]) -> RunAgentInput:
+    try:
+        return RunAgentInput.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = len(exc.errors()) - 1
+        also = f" (and {more} more)" if more else ""
+        raise AguiInputError(f"{_where(first['loc'])}: {first['msg']}{also}") from exc
+
+
+def _last_user_text(messages: Sequence[BaseMessage]) -> str | None:
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            return message.text
+    return None
+
+
+def chain_input(chain: Chain, messages: list[BaseMessage], state: Any) -> Any:
+    """What ``chain`` is given for these messages and this state (see the module doc)."""
+    if state is not None and not isinstance(state, dict):
+        raise AguiInputError(f"state: must be an object, not {type(state).__name__}")
+    state = dict(state or {})
+    schema = chain.messages
+    if schema.fields:
+        field = "messages" if "messages" in schema.fields else schema.fields[0]
+        return {**state, field: messages}
+    if schema.top_level:
+        return messages
+    question = _last_user_text(messages)
+    single = chain.single_string_field()
+    if single and question is not None:
+        return {**state, single: question}
+    if state:
+        return state
+    if question is not None:
+        return question
+    raise AguiInputError(
+        f"messages: chain {chain.name!r} needs a user message (or its input in state)"
+    )
+
+
+def _openai_tool(tool: Any) -> dict[str, Any]:
+    function: dict[str, Any] = {"name": tool.name, "description": tool.description}
+    function["parameters"] = tool.parameters or {"type": "object", "properties": {}}
+    return {"type": "function", "function": function}
+
+
+def parse_run_input(chain: Chain, body: dict[str, Any]) -> AguiRun:
+    """Validate ``body`` and turn it into a run of ``chain``; raises ``AguiInputError``."""
+    agui = validate_run_input(body)
+    try:
+        messages = agui_to_langchain(agui.messages)
+    except AguiMessageError as exc:
+        raise AguiInputError(str(exc)) from exc
+    tools = list(agui.tools or [])
+    configurable: dict[str, Any] = {"thread_id": agui.thread_id}
+    if tools:
+        configurable[CONFIG_KEY] = [_openai_tool(tool) for tool in tools]
+    if agui.context:
+        configurable["agui_context"] = [item.model_dump() for item in agui.context]
+    if agui.forwarded_props is not None:
+        configurable["agui_forwarded_props"] = agui.forwarded_props
+    return AguiRun(
+        thread_id=agui.thread_id,
+        run_id=agui.run_id,
+        input=chain_input(chain, messages, agui.state),
+        config=RunnableConfig(configurable=configurable),
+        frontend_tools=[tool.name for tool in tools],
+    )

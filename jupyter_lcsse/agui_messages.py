@@ -1,0 +1,154 @@
+"""AG-UI messages to LangChain messages and back.
+
+An AG-UI client sends the whole conversation as ``RunAgentInput.messages`` (user,
+assistant with ``toolCalls``, tool results) and rebuilds it from ``MESSAGES_SNAPSHOT``;
+a LangChain chain takes and returns ``BaseMessage`` objects. Both directions keep the
+message ids, so a graph with a checkpointer merges a resent conversation by id instead
+of doubling it (LangGraph's ``add_messages``), and the assistant message that called a
+frontend tool comes back with the call the tool's result answers.
+
+Why not ``ag_ui_langgraph``'s converters: importing that package imports FastAPI and
+its agent runtime, a server the extension does not run. Content parts other than text
+(images, audio, documents) are refused with a clear 422 rather than dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ag_ui.core import (
+    AssistantMessage,
+    FunctionCall,
+    Message,
+    SystemMessage,
+    TextPart,
+    ToolCall,
+    ToolMessage,
+    UserMessage,
+)
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import SystemMessage as LCSystemMessage
+from langchain_core.messages import ToolMessage as LCToolMessage
+
+__all__ = ["AguiMessageError", "agui_to_langchain", "state_messages_to_agui"]
+
+
+class AguiMessageError(ValueError):
+    """An AG-UI message a chain cannot be given; the text names the message."""
+
+
+def _text(content: Any, where: str) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    for i, part in enumerate(content):
+        if isinstance(part, TextPart):
+            parts.append(part.text)
+        else:
+            kind = getattr(part, "type", type(part).__name__)
+            raise AguiMessageError(
+                f"{where}.content[{i}]: {kind!r} content is not supported; send text"
+            )
+    return "".join(parts)
+
+
+def _args(call: ToolCall, where: str) -> dict[str, Any]:
+    raw = call.function.arguments
+    if not raw.strip():
+        return {}
+    try:
+        args = json.loads(raw)
+    except ValueError as exc:
+        raise AguiMessageError(
+            f"{where}.toolCalls[{call.id!r}].function.arguments is not JSON: {exc}"
+        ) from exc
+    return args if isinstance(args, dict) else {"input": args}
+
+
+def agui_to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:
+    """The conversation as LangChain messages; reasoning and activity messages, which
+    are for display, are left out. Raises ``AguiMessageError``."""
+    out: list[BaseMessage] = []
+    names: dict[str, str] = {}  # tool call id -> tool name, for the tool messages
+    for i, message in enumerate(messages):
+        where = f"messages[{i}]"
+        role = message.role
+        if role == "user":
+            out.append(HumanMessage(_text(message.content, where), id=message.id))
+        elif role in ("system", "developer"):
+            out.append(LCSystemMessage(_text(message.content, where), id=message.id))
+        elif role == "assistant":
+            assert isinstance(message, AssistantMessage)
+            calls = [
+                {"id": call.id, "name": call.function.name, "args": _args(call, where)}
+                for call in message.tool_calls or []
+            ]
+            names.update((call.id, call.function.name) for call in message.tool_calls or [])
+            out.append(AIMessage(_text(message.content, where), id=message.id, tool_calls=calls))
+        elif role == "tool":
+            assert isinstance(message, ToolMessage)
+            out.append(
+                LCToolMessage(
+                    _text(message.content, where),
+                    id=message.id,
+                    tool_call_id=message.tool_call_id,
+                    name=names.get(message.tool_call_id),
+                    status="error" if message.error else "success",
+                )
+            )
+    return out
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            block if isinstance(block, str) else str(block.get("text") or "")
+            for block in content
+            if isinstance(block, str) or (isinstance(block, dict) and block.get("type") == "text")
+        )
+    return "" if content is None else str(content)
+
+
+def state_messages_to_agui(messages: Sequence[Any], id_prefix: str = "msg") -> list[Message]:
+    """A graph state's messages (as ``adapters.message_dict`` writes them) for
+    ``MESSAGES_SNAPSHOT``. A message without an id gets one from its position."""
+    out: list[Message] = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        kind = message.get("type")
+        message_id = str(message.get("id") or f"{id_prefix}-{i}")
+        text = _content_text(message.get("content"))
+        if kind == "human":
+            out.append(UserMessage(id=message_id, content=text))
+        elif kind == "system":
+            out.append(SystemMessage(id=message_id, content=text))
+        elif kind == "ai":
+            calls = [
+                ToolCall(
+                    id=str(call.get("id") or ""),
+                    function=FunctionCall(
+                        name=str(call.get("name") or ""),
+                        arguments=json.dumps(call.get("args") or {}, default=str),
+                    ),
+                )
+                for call in message.get("tool_calls") or []
+            ]
+            out.append(AssistantMessage(id=message_id, content=text, tool_calls=calls or None))
+        elif kind == "tool":
+            error = text if message.get("status") == "error" else None
+            out.append(
+                ToolMessage(
+                    id=message_id,
+                    content=text,
+                    tool_call_id=str(message.get("tool_call_id") or ""),
+                    error=error,
+                )
+            )
+    return out
