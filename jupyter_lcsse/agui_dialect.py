@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -94,8 +95,18 @@ def frame_data(event: BaseEvent) -> str:
     return event.model_dump_json(by_alias=True)
 
 
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 def _frames(events: Iterable[BaseEvent]) -> list[Frame]:
-    return [(None, frame_data(event)) for event in events]
+    """Frames of ``events``, each stamped with the time it was made (``timestamp``, ms)."""
+    now = _now_ms()
+    out: list[Frame] = []
+    for event in events:
+        event.timestamp = now
+        out.append((None, frame_data(event)))
+    return out
 
 
 def _parses(args: str) -> bool:
@@ -150,7 +161,8 @@ class AguiDialect:
                 out.append(TextMessageStartEvent(message_id=self._text, role="assistant"))
                 out.append(TextMessageContentEvent(message_id=self._text, delta=data))
                 return _frames(out)
-            return [(None, frame_data(TextMessageContentEvent(message_id=self._text, delta=data)))]
+            piece = TextMessageContentEvent(message_id=self._text, delta=data, timestamp=_now_ms())
+            return [(None, frame_data(piece))]
         if kind == REASONING:
             out = self._close_text()
             if self._reasoning is None:

@@ -57,6 +57,7 @@ async def test_agent_when_asked_six_times_seven_then_agui_events_in_order(
     assert [int(e.id) for e in frames] == list(range(1, len(frames) + 1))
     events = agui_events(response.events)
     names = types(events)
+    assert all(isinstance(e.pop("timestamp"), int) for e in events)
     assert events[0] == {"type": "RUN_STARTED", "threadId": "thread-1", "runId": "run-1"}
     assert names[-1] == "RUN_FINISHED"
     finished = events[-1]

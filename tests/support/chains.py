@@ -324,3 +324,62 @@ TEST_CHAINS.update(
         "hostile_events": "tests.support.chains:hostile_events",
     }
 )
+
+
+# -- AG-UI (tests/test_agui_conformance.py, tests/test_agui_endpoint.py) --
+
+
+def _calculator() -> Any:
+    from langchain_core.tools import tool
+
+    from jupyter_lcsse.builtin_chains import calculate
+
+    @tool
+    def calculator(expression: str) -> str:
+        """Calculate an arithmetic expression such as "6 * 7"."""
+        return calculate(expression)
+
+    return calculator
+
+
+def make_thinker() -> Runnable[Any, Any]:
+    """create_agent on the offline model with reasoning: reasoning, a tool call, text."""
+    from langchain.agents import create_agent
+
+    from jupyter_lcsse.offline_model import OfflineChatModel
+
+    return create_agent(
+        OfflineChatModel(tokens_per_second=0, reasoning=True), tools=[_calculator()]
+    )
+
+
+def make_slow_agent() -> Runnable[Any, Any]:
+    """create_agent on the offline model at 20 tokens/s: time to cancel mid-call."""
+    from langchain.agents import create_agent
+
+    from jupyter_lcsse.offline_model import OfflineChatModel
+
+    return create_agent(OfflineChatModel(tokens_per_second=20), tools=[_calculator()])
+
+
+def make_saving_agent() -> Runnable[Any, Any]:
+    """create_agent with a checkpointer: each thread keeps its conversation."""
+    from langchain.agents import create_agent
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from jupyter_lcsse.offline_model import OfflineChatModel
+
+    return create_agent(
+        OfflineChatModel(tokens_per_second=0),
+        tools=[_calculator()],
+        checkpointer=InMemorySaver(),
+    )
+
+
+TEST_CHAINS.update(
+    {
+        "thinker": "tests.support.chains:make_thinker",
+        "slow_agent": "tests.support.chains:make_slow_agent",
+        "saving_agent": "tests.support.chains:make_saving_agent",
+    }
+)
