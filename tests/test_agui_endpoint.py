@@ -6,14 +6,17 @@ by the AG-UI conformance validator in test_agui_conformance.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
+import pytest
 from ag_ui.core import EventType, TextMessageContentEvent
 from ag_ui.encoder import EventEncoder
+from tornado.httpclient import HTTPClientError
 
 from jupyter_lcsse.sse import ServerSentEvent
-from tests.conftest import SSEFetch
+from tests.conftest import SSEFetch, json_error
 
 AGENT_ANSWER = "*Offline model:* the `calculator` tool answered **42**, so the answer is **42**."
 AGUI = ("lcsse", "api", "chains")
@@ -106,3 +109,256 @@ def test_frame_data_when_encoded_then_exactly_what_event_encoder_writes() -> Non
     ours = encode(ServerSentEvent(data=frame_data(event), id="7"))
     assert ours == "id: 7\n" + EventEncoder().encode(event)
     assert event.type == EventType.TEXT_MESSAGE_CONTENT
+
+
+IMAGE = {"type": "image", "source": {"type": "url", "value": "https://example.org/a.png"}}
+IMAGE_MESSAGE = {"id": "u", "role": "user", "content": [IMAGE]}
+BAD_CALL = {
+    "id": "a",
+    "role": "assistant",
+    "toolCalls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{x"}}],
+}
+
+
+async def agui(sse_fetch: SSEFetch, chain: str, body: Any, **kwargs: Any) -> Any:
+    return await sse_fetch(*AGUI, chain, "agui", body=body, **kwargs)
+
+
+IMAGE = {"type": "image", "source": {"type": "url", "value": "https://example.org/a.png"}}
+IMAGE_MESSAGE = {"id": "u", "role": "user", "content": [IMAGE]}
+BAD_CALL = {
+    "id": "a",
+    "role": "assistant",
+    "toolCalls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{x"}}],
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"runId": None}, "runId: Field required"),
+        ({"messages": [{"id": "u1", "role": "user"}]}, "messages[0].content: Field required"),
+        ({"messages": [{"id": "u1", "role": "robot", "content": "x"}]}, "messages[0]: Input tag"),
+        ({"tools": [{"name": "t"}]}, "tools[0].description: Field required"),
+        ({"state": [1]}, "state: must be an object"),
+        ({"messages": [IMAGE_MESSAGE]}, "messages[0].content[0]: 'image' content is not supported"),
+        ({"messages": [BAD_CALL]}, "messages[0].toolCalls['c'].function.arguments is not JSON"),
+    ],
+)
+async def test_agui_when_input_is_bad_then_422_names_the_field(
+    jp_fetch: Any, change: dict[str, Any], message: str
+) -> None:
+    body = {k: v for k, v in {**run_input(), **change}.items() if v is not None}
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(*AGUI, "agent", "agui", method="POST", body=json.dumps(body))
+    code, text = json_error(info.value)
+    assert code == 422, text
+    assert text.startswith("chain 'agent': ") and message in text, text
+
+
+async def test_agui_when_body_is_not_json_or_chain_unknown_then_400_and_404(jp_fetch: Any) -> None:
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(*AGUI, "agent", "agui", method="POST", body="{not json")
+    assert json_error(info.value)[0] == 400
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(*AGUI, "nope", "agui", method="POST", body=json.dumps(run_input()))
+    code, text = json_error(info.value)
+    assert code == 404 and "unknown chain 'nope'" in text
+
+
+async def test_agui_when_no_token_then_403(jp_fetch: Any) -> None:
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(
+            *AGUI, "agent", "agui", method="POST", body=json.dumps(run_input()),
+            headers={"Authorization": "token wrong"},
+        )  # fmt: skip
+    assert info.value.code == 403
+
+
+async def test_agui_run_when_resumed_at_every_event_then_exactly_the_rest_in_agui(
+    sse_fetch: SSEFetch,
+) -> None:
+    whole = await agui(sse_fetch, "agent", run_input())
+    run_id = whole.headers["X-LCSSE-Run-Id"]
+    frames = [e for e in whole.events if e.data]
+    for last in range(len(frames)):
+        rest = await sse_fetch(
+            "lcsse", "api", "runs", run_id, "events", headers={"Last-Event-ID": str(last)}
+        )
+        assert [e for e in rest.events if e.data] == frames[last:], last
+    done = await sse_fetch(
+        "lcsse", "api", "runs", run_id, "events", headers={"Last-Event-ID": str(len(frames))}
+    )
+    assert done.code == 204
+    # A POST retry with the run's id resumes it too, and never starts the chain again.
+    again = await agui(
+        sse_fetch, "agent", run_input(), headers={"X-LCSSE-Run-Id": run_id, "Last-Event-ID": "3"}
+    )
+    assert [e for e in again.events if e.data] == frames[3:]
+
+
+async def test_native_run_when_resumed_at_agui_url_then_409(
+    sse_fetch: SSEFetch, jp_fetch: Any
+) -> None:
+    native = await sse_fetch(*AGUI, "agent", "stream", body={"input": "What is 6 times 7?"})
+    run_id = native.headers["X-LCSSE-Run-Id"]
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(
+            *AGUI, "agent", "agui", method="POST", body=json.dumps(run_input()),
+            headers={"X-LCSSE-Run-Id": run_id, "Last-Event-ID": "1"},
+        )  # fmt: skip
+    code, text = json_error(info.value)
+    assert code == 409 and "native dialect" in text
+
+
+async def test_frontend_tool_when_called_then_run_ends_with_it_pending_and_not_run(
+    sse_fetch: SSEFetch,
+) -> None:
+    from tests.test_agui_conformance import BOOKING_TOOL
+
+    body = run_input("Please confirm booking for Tuesday", tools=[BOOKING_TOOL])
+    events = agui_events((await agui(sse_fetch, "agent", body)).events)
+    (start,) = [e for e in events if e["type"] == "TOOL_CALL_START"]
+    assert start["toolCallName"] == "confirm_booking"
+    args = "".join(e["delta"] for e in events if e["type"] == "TOOL_CALL_ARGS")
+    assert json.loads(args) == {"details": "Please confirm booking for Tuesday"}
+    names = types(events)
+    assert "TOOL_CALL_RESULT" not in names
+    assert [e["stepName"] for e in events if e["type"] == "STEP_STARTED"] == ["model"]
+    after_end = names[names.index("TOOL_CALL_END") + 1 :]
+    assert "TEXT_MESSAGE_START" not in after_end and "TOOL_CALL_START" not in after_end
+    outcome = events[-1]["outcome"]
+    assert outcome == {"type": "success", "pendingToolCallIds": [start["toolCallId"]]}
+    # The client runs the tool and sends its result: the agent answers from it.
+    (snapshot,) = [e for e in events if e["type"] == "MESSAGES_SNAPSHOT"]
+    result = {"id": "t1", "role": "tool", "toolCallId": start["toolCallId"], "content": "yes"}
+    body = {**body, "runId": "run-2", "messages": [*snapshot["messages"], result]}
+    second = agui_events((await agui(sse_fetch, "agent", body)).events)
+    assert text_of(second) == (
+        "*Offline model:* the `confirm_booking` tool answered **yes**, so the answer is **yes**."
+    )
+
+
+async def test_chain_without_frontend_tools_when_tools_sent_then_they_are_ignored(
+    sse_fetch: SSEFetch,
+) -> None:
+    from tests.test_agui_conformance import BOOKING_TOOL
+
+    body = run_input("Please confirm booking for Tuesday", tools=[BOOKING_TOOL])
+    events = agui_events((await agui(sse_fetch, "default", body)).events)
+    assert "TOOL_CALL_START" not in types(events)
+    assert events[-1]["outcome"] == {"type": "success"}
+
+
+async def test_checkpointed_graph_when_whole_conversation_resent_then_nothing_doubled(
+    sse_fetch: SSEFetch,
+) -> None:
+    first = agui_events((await agui(sse_fetch, "saving_agent", run_input())).events)
+    (snapshot,) = [e for e in first if e["type"] == "MESSAGES_SNAPSHOT"]
+    assert [m["role"] for m in snapshot["messages"]] == ["user", "assistant", "tool", "assistant"]
+    again = {"id": "u2", "role": "user", "content": "What is 2 plus 3?"}
+    body = run_input(runId="run-2", messages=[*snapshot["messages"], again])
+    second = agui_events((await agui(sse_fetch, "saving_agent", body)).events)
+    (snapshot,) = [e for e in second if e["type"] == "MESSAGES_SNAPSHOT"]
+    ids = [m["id"] for m in snapshot["messages"]]
+    assert len(ids) == len(set(ids)) == 8
+    # Another threadId is another conversation.
+    other = run_input(threadId="thread-2", messages=[again])
+    third = agui_events((await agui(sse_fetch, "saving_agent", other)).events)
+    (snapshot,) = [e for e in third if e["type"] == "MESSAGES_SNAPSHOT"]
+    assert snapshot["messages"][0]["id"] == "u2"
+
+
+async def test_graph_when_state_sent_then_it_is_the_input_state_and_snapshot(
+    sse_fetch: SSEFetch,
+) -> None:
+    body = run_input("hi", state={"topic": "tides"})
+    events = agui_events((await agui(sse_fetch, "topic_graph", body)).events)
+    assert text_of(events) == "The topic is tides."
+    (state,) = [e for e in events if e["type"] == "STATE_SNAPSHOT"]
+    assert state["snapshot"] == {"topic": "done"}
+
+
+async def test_reasoning_agent_when_streamed_then_reasoning_events_bracket_the_thought(
+    sse_fetch: SSEFetch,
+) -> None:
+    events = agui_events((await agui(sse_fetch, "thinker", run_input())).events)
+    names = types(events)
+    first = names.index("REASONING_START")
+    assert names[first : first + 3] == [
+        "REASONING_START",
+        "REASONING_MESSAGE_START",
+        "REASONING_MESSAGE_CONTENT",
+    ]
+    end = names.index("REASONING_END")
+    assert names[end - 1] == "REASONING_MESSAGE_END" and end < names.index("TOOL_CALL_START")
+    ids = {e["messageId"] for e in events if e["type"].startswith("REASONING")}
+    assert len(ids) == 2  # one thought before the call, one before the answer
+
+
+async def test_failing_chain_when_streamed_then_run_error_with_masked_message_last(
+    sse_fetch: SSEFetch,
+) -> None:
+    native = await sse_fetch(*AGUI, "boom", "stream", body={"input": "x"})
+    (error,) = native.of_type("error")
+    events = agui_events((await agui(sse_fetch, "boom", run_input("x"))).events)
+    assert events[-1]["type"] == "RUN_ERROR"
+    assert events[-1]["message"] == error.json()["message"]
+    assert events[-1]["code"] == error.json()["type"]
+    assert "RUN_FINISHED" not in types(events)
+
+
+async def test_client_when_it_leaves_then_run_cancelled_and_its_log_ends_cancelled(
+    sse_fetch: SSEFetch, jp_fetch: Any
+) -> None:
+    run_ids: list[str] = []
+
+    def header(line: str) -> None:
+        if line.lower().startswith("x-lcsse-run-id:"):
+            run_ids.append(line.split(":", 1)[1].strip())
+
+    body = run_input("Tell me about SSE")
+    left = await agui(sse_fetch, "slow_agent", body, stop_after=6, header_callback=header)
+    assert left.code == 0 and run_ids
+    for _ in range(200):
+        status = json.loads((await jp_fetch("lcsse", "api", "runs", run_ids[0])).body)
+        if status["status"] != "running":
+            break
+        await asyncio.sleep(0.02)
+    assert status["status"] == "cancelled" and status["end_reason"] == "cancelled"
+    log = await sse_fetch("lcsse", "api", "runs", run_ids[0], "events")
+    events = agui_events(log.events)
+    assert events[0]["type"] == "RUN_STARTED"
+    assert events[-1]["type"] == "RUN_FINISHED"
+    assert events[-1]["outcome"] == {"type": "cancelled"}
+
+
+async def test_server_when_shutting_down_then_agui_run_ends_with_run_error_shutdown(
+    sse_fetch: SSEFetch, jp_serverapp: Any
+) -> None:
+    registry = jp_serverapp.web_app.settings["lcsse_runs"]
+    stopping: list[asyncio.Task[None]] = []
+
+    def on_event(event: Any) -> None:
+        if event.data and json.loads(event.data)["type"] == "TEXT_MESSAGE_CONTENT" and not stopping:
+            stopping.append(asyncio.ensure_future(registry.shutdown(timeout=5)))
+
+    response = await agui(
+        sse_fetch, "slow_agent", run_input("Tell me about SSE"), on_event=on_event
+    )
+    await stopping[0]
+    events = agui_events(response.events)
+    assert events[-1]["type"] == "RUN_ERROR" and events[-1]["code"] == "shutdown"
+    assert "shutting down" in events[-1]["message"]
+
+
+def test_dialect_gap_when_a_reader_falls_behind_then_run_error_and_state_untouched() -> None:
+    from jupyter_lcsse.agui_dialect import AguiDialect
+    from jupyter_lcsse.stream_events import StreamEvent
+
+    dialect = AguiDialect(thread_id="t", run_id="r")
+    dialect.encode(StreamEvent("message", "hi"))
+    ((_, data),) = dialect.gap("events 1..4 are no longer buffered", {"reason": "error"})
+    assert json.loads(data)["type"] == "RUN_ERROR" and json.loads(data)["code"] == "ReplayGap"
+    types_at_end = [json.loads(d)["type"] for _, d in dialect.end({"reason": "complete"})]
+    assert types_at_end == ["TEXT_MESSAGE_END", "RUN_FINISHED"]

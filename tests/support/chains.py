@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AIMessageChunk
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
+from langgraph.graph.message import add_messages
 
 
 class Probe:
@@ -383,3 +384,26 @@ TEST_CHAINS.update(
         "saving_agent": "tests.support.chains:make_saving_agent",
     }
 )
+
+
+class TopicState(TypedDict):
+    messages: Annotated[list[Any], add_messages]
+    topic: str
+
+
+def make_topic_graph() -> Runnable[Any, Any]:
+    """A graph whose state has a field besides its messages: the answer names it."""
+    from langchain_core.messages import AIMessage
+    from langgraph.graph import END, START, StateGraph
+
+    def answer(state: TopicState) -> dict[str, Any]:
+        return {"messages": [AIMessage(f"The topic is {state['topic']}.")], "topic": "done"}
+
+    builder = StateGraph(TopicState)
+    builder.add_node("answer", answer)
+    builder.add_edge(START, "answer")
+    builder.add_edge("answer", END)
+    return builder.compile()
+
+
+TEST_CHAINS["topic_graph"] = "tests.support.chains:make_topic_graph"
