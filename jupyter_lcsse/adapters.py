@@ -190,10 +190,16 @@ class GraphAdapter(Adapter):
     def __init__(self, *, max_source_chars: int = 1000) -> None:
         super().__init__(max_source_chars=max_source_chars)
         self.state: Any = None
+        self._output_keys: frozenset[str] | None = None
 
     def stream(
         self, runnable: Runnable[Any, Any], input: Any, config: RunnableConfig | None
     ) -> AsyncIterator[Any]:
+        # The state a reader gets is the graph's output, not its private channels
+        # (create_agent's "jump_to", which the "values" stream carries too).
+        channels = getattr(_unwrapped(runnable), "output_channels", None)
+        if isinstance(channels, list | tuple):
+            self._output_keys = frozenset(channels)
         return runnable.astream(input, config, stream_mode=GRAPH_STREAM_MODES)
 
     def translate(self, item: Any) -> Iterable[StreamEvent]:
@@ -218,8 +224,11 @@ class GraphAdapter(Adapter):
 
     def finish(self) -> list[StreamEvent]:
         events = super().finish()
-        if self.state is not None:
-            events.append(StreamEvent(STATE, state_json(self.state)))
+        state = self.state
+        if isinstance(state, dict) and self._output_keys is not None:
+            state = {key: value for key, value in state.items() if key in self._output_keys}
+        if state is not None:
+            events.append(StreamEvent(STATE, state_json(state)))
         return events
 
 

@@ -82,6 +82,7 @@ from .stream_events import (
     TOOL_CALL_START,
     TOOL_RESULT,
     USAGE,
+    ChunkTranslator,
     StreamEvent,
 )
 
@@ -137,7 +138,21 @@ class AguiDialect:
         self._steps: dict[str, int] = {}  # open steps: name -> how many times open
         self._frontend_calls: list[str] = []  # frontend tool calls, for the client to answer
         self._answered: set[str] = set()
+        self._used: set[str] = set()  # message ids given out: one per message per run
+        self._translator: ChunkTranslator | None = None
         self._ended = False
+
+    def bind(self, translator: ChunkTranslator) -> None:
+        self._translator = translator
+
+    def _message_id(self, given: str | None, kind: str) -> str:
+        """The LangChain message's own id (what MESSAGES_SNAPSHOT will show), unless
+        there is none or it was given out already in this run (text resumed after a
+        tool call in the same message)."""
+        if given and given not in self._used:
+            self._used.add(given)
+            return given
+        return self._new_id(kind)
 
     def _new_id(self, kind: str) -> str:
         self._count += 1
@@ -157,7 +172,8 @@ class AguiDialect:
         if kind == MESSAGE:
             if self._text is None:
                 out = self._close_reasoning()
-                self._text = self._new_id("msg")
+                source = self._translator.message_id if self._translator else None
+                self._text = self._message_id(source, "msg")
                 out.append(TextMessageStartEvent(message_id=self._text, role="assistant"))
                 out.append(TextMessageContentEvent(message_id=self._text, delta=data))
                 return _frames(out)
@@ -179,7 +195,12 @@ class AguiDialect:
         out = self._close_text() + self._close_reasoning()
         if kind == TOOL_CALL_START:
             self._calls[data["id"]] = ""
-            out.append(ToolCallStartEvent(tool_call_id=data["id"], tool_call_name=data["name"]))
+            parent = self._translator.message_id if self._translator else None
+            out.append(
+                ToolCallStartEvent(
+                    tool_call_id=data["id"], tool_call_name=data["name"], parent_message_id=parent
+                )
+            )
         elif kind == TOOL_CALL_END:
             if self._calls.pop(data["id"], None) is not None:
                 out.append(ToolCallEndEvent(tool_call_id=data["id"]))
@@ -187,9 +208,10 @@ class AguiDialect:
                     self._frontend_calls.append(data["id"])
         elif kind == TOOL_RESULT:
             self._answered.add(data["id"])
+            source = self._translator.tool_message_id if self._translator else None
             out.append(
                 ToolCallResultEvent(
-                    message_id=self._new_id("tool"),
+                    message_id=self._message_id(source, "tool"),
                     tool_call_id=data["id"],
                     content=data["content"],
                     role="tool",

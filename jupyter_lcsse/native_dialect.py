@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from .sse import ServerSentEvent, encode
-from .stream_events import MESSAGE, REASONING, StreamEvent
+from .stream_events import MESSAGE, REASONING, ChunkTranslator, StreamEvent
 
 __all__ = ["Dialect", "Frame", "NativeDialect", "to_json"]
 
@@ -37,6 +37,10 @@ class Dialect(Protocol):
 
     def metadata(self, info: dict[str, Any]) -> str:
         """The encoded frame(s) sent on every connection before the log (no id)."""
+        ...
+
+    def bind(self, translator: ChunkTranslator) -> None:
+        """The run's translator, whose ``message_id`` names the message being streamed."""
         ...
 
     def start(self) -> Iterable[Frame]:
@@ -84,6 +88,9 @@ class NativeDialect:
 
     def metadata(self, info: dict[str, Any]) -> str:
         return encode(ServerSentEvent(event="metadata", data=to_json(info)))
+
+    def bind(self, translator: ChunkTranslator) -> None:
+        pass  # native events name no messages
 
     def start(self) -> Iterable[Frame]:
         return ()

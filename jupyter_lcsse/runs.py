@@ -121,6 +121,7 @@ class Run:
         self._adapter = make_adapter(
             mode, max_source_chars=max_source_chars, graph=mode == "events" and is_graph(runnable)
         )
+        self.dialect.bind(self._adapter.translator)
         info = {
             "run_id": self.id,
             "chain": chain,

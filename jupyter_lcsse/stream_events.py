@@ -128,6 +128,10 @@ class ChunkTranslator:
         # Open tool calls by (message id, index): models may stream side by side.
         self._calls: dict[tuple[str | None, int], _ToolCall] = {}
         self._answers: dict[Any, _Answer] = {}
+        # The id of the message the last events came from (a dialect that names
+        # messages, AG-UI, gives them the ids a graph's state will show).
+        self.message_id: str | None = None
+        self.tool_message_id: str | None = None
 
     # -- any chunk -------------------------------------------------------------------
 
@@ -187,6 +191,7 @@ class ChunkTranslator:
         if isinstance(message, ToolMessage):
             events.append(self.tool_result(message))
         elif isinstance(message, AIMessage):
+            self.message_id = message.id
             events.extend(self._content(message))
             for call in message.tool_calls:
                 call_id = str(call.get("id") or "")
@@ -203,6 +208,7 @@ class ChunkTranslator:
         return events
 
     def tool_result(self, message: ToolMessage) -> StreamEvent:
+        self.tool_message_id = message.id
         content = message.content
         text = content if isinstance(content, str) else json.dumps(content, default=str)
         return StreamEvent(
@@ -216,6 +222,7 @@ class ChunkTranslator:
         )
 
     def _ai_chunk(self, chunk: AIMessageChunk, node: str | None) -> list[StreamEvent]:
+        self.message_id = chunk.id
         content = chunk.content
         if (
             type(content) is str

@@ -24,6 +24,12 @@ if [ ! -x .npm-tools/node_modules/.bin/configurable-http-proxy ]; then
   echo "test: npm install configurable-http-proxy into .npm-tools/"
   npm install --prefix .npm-tools --no-audit --no-fund --loglevel=error configurable-http-proxy@5
 fi
+# @ag-ui/client for the AG-UI client test (tests/agui_client/run_agent.mjs): same
+# project-local folder, pinned to the version the test was written against.
+if ! grep -qs '"version": "1.0.0"' .npm-tools/node_modules/@ag-ui/client/package.json; then
+  echo "test: npm install @ag-ui/client@1.0.0 into .npm-tools/"
+  npm install --prefix .npm-tools --no-audit --no-fund --loglevel=error --save-exact @ag-ui/client@1.0.0
+fi
 
 echo "test: ruff"
 .venv/bin/ruff check .

@@ -99,6 +99,12 @@ async def test_agent_when_asked_six_times_seven_then_agui_events_in_order(
     assert snapshot["messages"][0]["id"] == "u1"
     assert snapshot["messages"][1]["toolCalls"][0]["id"] == call_id
     assert snapshot["messages"][3]["content"] == AGENT_ANSWER
+    # The stream names each message as the snapshot that replaces it will: a client
+    # keyed by id sees the same messages before and after it.
+    (text_start,) = [e for e in events if e["type"] == "TEXT_MESSAGE_START"]
+    assert text_start["messageId"] == snapshot["messages"][3]["id"]
+    assert start["parentMessageId"] == snapshot["messages"][1]["id"]
+    assert result["messageId"] == snapshot["messages"][2]["id"]
 
 
 def test_frame_data_when_encoded_then_exactly_what_event_encoder_writes() -> None:

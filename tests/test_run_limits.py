@@ -11,6 +11,7 @@ from tornado.httpclient import HTTPClientError
 
 from tests.conftest import SSEFetch, json_error
 from tests.support.chains import PROBE
+from tests.test_agui_endpoint import run_input
 
 
 @pytest.fixture
@@ -51,6 +52,7 @@ async def test_runs_when_max_active_reached_then_429_with_retry_after(jp_fetch: 
     for parts, body in [
         (("lcsse", "api", "runs"), {"chain": "slow", "input": {}}),
         (("lcsse", "api", "chains", "slow", "stream"), {"input": {}}),
+        (("lcsse", "api", "chains", "slow", "agui"), run_input(state={"name": "three"})),
     ]:
         with pytest.raises(HTTPClientError) as info:
             await jp_fetch(*parts, method="POST", body=json.dumps(body))
@@ -147,3 +149,27 @@ async def test_stream_when_idle_longer_than_interval_then_keepalive_comments(
     assert response.text == "beforeafter"
     between = response.raw.split("data: before")[1].split("data: after")[0]
     assert between.count(": keep-alive\n\n") >= 2
+
+
+async def test_agui_run_when_resumed_before_the_buffer_then_410_and_last_events_still_resume(
+    sse_fetch: SSEFetch, jp_fetch: Any
+) -> None:
+    whole = await sse_fetch("lcsse", "api", "chains", "agent", "agui", body=run_input())
+    run_id = whole.headers["X-LCSSE-Run-Id"]
+    frames = [e for e in whole.events if e.data]
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("lcsse", "api", "runs", run_id, "events", headers={"Last-Event-ID": "1"})
+    code, message = json_error(info.value)
+    assert code == 410 and "no longer buffered" in message
+    last = (await _status(jp_fetch, run_id))["last_event_id"]
+    rest = await sse_fetch(
+        "lcsse", "api", "runs", run_id, "events", headers={"Last-Event-ID": str(last - 2)}
+    )
+    tail = [json.loads(e.data)["type"] for e in rest.events if e.data]
+    assert [int(e.id) for e in rest.events if e.data] == [last - 1, last]
+    assert tail[-1] == "RUN_FINISHED"
+    # The first reader, as fast as the agent or left behind by a four-event buffer
+    # (then its stream ends with RUN_ERROR ReplayGap, and the run it started is
+    # cancelled, as for the native dialect), ends with an AG-UI terminal event.
+    first_end = json.loads(frames[-1].data)
+    assert first_end["type"] == "RUN_FINISHED" or first_end["code"] == "ReplayGap"
