@@ -201,6 +201,8 @@ def test_http_agent_when_agent_calls_calculator_then_call_result_and_answer_asse
     # The snapshot came last; before it, the client's own assembly said the same.
     assert run["events"].index("MESSAGES_SNAPSHOT") > run["events"].index("TEXT_MESSAGE_END")
     assert shape(run["messagesBeforeSnapshot"]) == shape(messages)
+    # ... under the same ids: a UI keyed by message id sees nothing replaced.
+    assert [m["id"] for m in run["messagesBeforeSnapshot"]] == [m["id"] for m in messages]
     assert run["newMessages"] == messages[1:]
 
 
