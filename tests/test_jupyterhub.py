@@ -189,3 +189,23 @@ def test_hub_proxy_when_agent_streams_then_tool_call_and_answer_and_resume_mid_c
     rest = [e for e in SSEDecoder().feed(response.content) if e.id]
     after = numbered[numbered.index(cut) + 1 :]
     assert [(e.id, e.event, e.data) for e in rest] == [(e.id, e.event, e.data) for e in after]
+
+
+def test_hub_proxy_when_http_agent_runs_agent_then_tool_call_and_exact_answer(
+    hub: Hub, user_token: str
+) -> None:
+    """An AG-UI frontend pointed at a notebook server behind JupyterHub: @ag-ui/client's
+    HttpAgent, the user's hub token, the hub's proxy; the single-user server's auth
+    must take the token header on a POST (no cookie, no XSRF), as for the native API."""
+    from tests.test_agui_client import AGENT_ANSWER, Server, run_agent, user
+
+    hub.ensure_server()
+    server = Server(f"{hub.url.rstrip('/')}/user/{USER}/", hub.log)
+    result = run_agent(
+        server, {"chain": "agent", "messages": [user("What is 6 times 7?")]}, token=user_token
+    )
+    assert result["errors"] == [], result["errors"]
+    messages = result["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool", "assistant"]
+    assert messages[2]["content"] == "42"
+    assert messages[3]["content"] == AGENT_ANSWER
