@@ -92,6 +92,11 @@ def chain_input(chain: Chain, messages: list[BaseMessage], state: Any) -> Any:
         raise AguiInputError(f"state: must be an object, not {type(state).__name__}")
     state = dict(state or {})
     schema = chain.messages
+    if not messages and not state:
+        raise AguiInputError(
+            "messages: the conversation is empty; send at least one user message (or the "
+            "chain's input in state)"
+        )
     if schema.fields:
         field = "messages" if "messages" in schema.fields else schema.fields[0]
         return {**state, field: messages}

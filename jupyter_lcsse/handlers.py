@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
@@ -81,14 +82,18 @@ class _ResumingStream(SSEStreamHandler):
 
     async def _resume_retry(self, chain: Chain, run_id: str) -> None:
         if not run_id:
+            where = (
+                "header"
+                if self.dialect_name == "agui"
+                else "header and its metadata event's run_id"
+            )
             raise HTTPError(
                 409,
                 "this POST carries Last-Event-ID, so it is a retry of a stream that was "
                 "cut; it does not start the chain again. Resume the run with GET "
                 "lcsse/api/runs/{id}/events and the same Last-Event-ID, or send this POST "
                 "again with the header X-LCSSE-Run-Id: {id} (the id is the first answer's "
-                "X-LCSSE-Run-Id header and its metadata event's run_id). Send no "
-                "Last-Event-ID to start a new run.",
+                f"X-LCSSE-Run-Id {where}). Send no Last-Event-ID to start a new run.",
             )
         run = self.find_run(run_id)
         if run.chain != chain.name:
@@ -137,6 +142,20 @@ class ChainStreamHandler(_ResumingStream):
         await self.stream_run(run, 0, cancel_on_close=True)
 
 
+def start_agui_run(handler: LCSSEHandler, chain: Chain, body: dict[str, Any]) -> Run:
+    """Start ``chain`` on an AG-UI ``RunAgentInput``, its log in the AG-UI dialect (422
+    naming the field for input the protocol or the chain refuses)."""
+    try:
+        agui = parse_run_input(chain, body)
+        chain_input = chain.coerce_input(agui.input)
+    except (AguiInputError, InputError) as exc:
+        raise HTTPError(422, f"chain {chain.name!r}: {exc}") from exc
+    dialect = AguiDialect(
+        thread_id=agui.thread_id, run_id=agui.run_id, frontend_tools=agui.frontend_tools
+    )
+    return handler.launch(chain, chain_input, agui.config, chain.default_mode, dialect)
+
+
 class ChainAguiHandler(_ResumingStream):
     """``POST lcsse/api/chains/{name}/agui``: the chain as an AG-UI agent.
 
@@ -155,27 +174,36 @@ class ChainAguiHandler(_ResumingStream):
         if self.retrying():
             await self._resume_retry(chain, self.request.headers.get("X-LCSSE-Run-Id", ""))
             return
-        try:
-            agui = parse_run_input(chain, self.json_body())
-            chain_input = chain.coerce_input(agui.input)
-        except (AguiInputError, InputError) as exc:
-            raise HTTPError(422, f"chain {chain.name!r}: {exc}") from exc
-        dialect = AguiDialect(
-            thread_id=agui.thread_id, run_id=agui.run_id, frontend_tools=agui.frontend_tools
-        )
-        run = self.launch(chain, chain_input, agui.config, chain.default_mode, dialect)
+        run = start_agui_run(self, chain, self.json_body())
         self.set_header("X-LCSSE-Run-Id", run.id)
         await self.stream_run(run, 0, cancel_on_close=True)
 
 
 class RunsHandler(LCSSEHandler):
-    """``POST lcsse/api/runs``: start a run to follow with ``EventSource``."""
+    """``POST lcsse/api/runs``: start a run to follow with ``EventSource``.
+
+    ``{"chain": ..., "agui": RunAgentInput}`` starts one in the AG-UI dialect instead:
+    a run that outlives a dropped connection (for ``orphan_timeout``), unlike the AG-UI
+    POST, whose closing is how AG-UI clients cancel.
+    """
 
     @web.authenticated
     @authorized
     def post(self) -> None:
         body = self.json_body()
-        run = self.start_run(self.find_chain(body.get("chain")), body, RUN_BODY_KEYS)
+        chain = self.find_chain(body.get("chain"))
+        if "agui" in body:
+            extra = sorted(shown_value(key) for key in body if key not in ("chain", "agui"))
+            if extra:
+                raise HTTPError(
+                    422,
+                    f'with "agui" the body has only "chain" and "agui"; not {", ".join(extra)}',
+                )
+            if not isinstance(body["agui"], dict):
+                raise HTTPError(422, '"agui" must be an AG-UI RunAgentInput object')
+            run = start_agui_run(self, chain, body["agui"])
+        else:
+            run = self.start_run(chain, body, RUN_BODY_KEYS)
         self.set_status(201)
         self.set_header("Location", self.run_url(run))
         self.finish(

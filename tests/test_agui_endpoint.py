@@ -368,3 +368,62 @@ def test_dialect_gap_when_a_reader_falls_behind_then_run_error_and_state_untouch
     assert json.loads(data)["type"] == "RUN_ERROR" and json.loads(data)["code"] == "ReplayGap"
     types_at_end = [json.loads(d)["type"] for _, d in dialect.end({"reason": "complete"})]
     assert types_at_end == ["TEXT_MESSAGE_END", "RUN_FINISHED"]
+
+
+async def test_detached_agui_run_when_its_reader_drops_then_resume_gets_exactly_the_rest(
+    sse_fetch: SSEFetch, jp_fetch: Any
+) -> None:
+    """POST lcsse/api/runs with "agui" starts a run that outlives its reader (the AG-UI
+    POST's closing is its cancel, as AG-UI clients abort)."""
+    body = {"chain": "slow_agent", "agui": run_input()}
+    started = json.loads((await jp_fetch("lcsse", "api", "runs", method="POST",
+                                         body=json.dumps(body))).body)  # fmt: skip
+    events_url = ("lcsse", "api", "runs", started["id"], "events")
+    first = await sse_fetch(*events_url, stop_after=4)
+    seen = [e for e in first.events if e.data]
+    rest = await sse_fetch(*events_url, headers={"Last-Event-ID": seen[-1].id})
+    whole = await sse_fetch(*events_url)
+    frames = [e for e in whole.events if e.data]
+    assert [e for e in rest.events if e.data] == frames[len(seen) :]
+    events = agui_events(whole.events)
+    assert events[0]["type"] == "RUN_STARTED" and events[-1]["outcome"] == {"type": "success"}
+    assert text_of(events) == AGENT_ANSWER
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"chain": "agent", "agui": run_input(), "mode": "text"}, "not 'mode'"),
+        ({"chain": "agent", "agui": "hi"}, '"agui" must be an AG-UI RunAgentInput object'),
+        ({"chain": "agent", "agui": {"threadId": "t"}}, "runId: Field required"),
+    ],
+)
+async def test_detached_agui_run_when_body_is_bad_then_422(
+    jp_fetch: Any, body: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("lcsse", "api", "runs", method="POST", body=json.dumps(body))
+    code, text = json_error(info.value)
+    assert code == 422 and message in text, text
+
+
+async def test_agui_when_conversation_empty_then_422_says_send_a_message(jp_fetch: Any) -> None:
+    for chain in ("agent", "default"):
+        with pytest.raises(HTTPClientError) as info:
+            await jp_fetch(
+                *AGUI, chain, "agui", method="POST", body=json.dumps(run_input(messages=[]))
+            )
+        code, text = json_error(info.value)
+        assert code == 422 and "messages: the conversation is empty" in text, text
+
+
+async def test_agui_retry_without_run_id_when_posted_then_409_names_the_header(
+    jp_fetch: Any,
+) -> None:
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(
+            *AGUI, "agent", "agui", method="POST", body=json.dumps(run_input()),
+            headers={"Last-Event-ID": "3"},
+        )  # fmt: skip
+    code, text = json_error(info.value)
+    assert code == 409 and "X-LCSSE-Run-Id header)" in text and "metadata" not in text
