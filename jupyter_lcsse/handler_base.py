@@ -99,6 +99,8 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
         await super().prepare()
         if self._finished:
             return
+        # A page on another origin reads the run's id from these (resume, cancel).
+        self.set_header("Access-Control-Expose-Headers", "X-LCSSE-Run-Id, Location")
         method = getattr(self, (self.request.method or "").lower(), None)
         if self.current_user is None and not getattr(method, "__allow_unauthenticated", False):
             # What @web.authenticated answers an API request, before a big body arrives.
@@ -204,6 +206,9 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
     # -- errors and log lines -------------------------------------------------------------
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        # send_error() cleared the CORS headers prepare() set: without them a page on
+        # an allowed origin (an AG-UI frontend) gets "Failed to fetch", not the message.
+        self.set_cors_headers()
         exc = (kwargs.get("exc_info") or (None, None, None))[1]
         if isinstance(exc, RetryLater):
             self.set_header("Retry-After", str(exc.retry_after))

@@ -30,6 +30,12 @@ if ! grep -qs '"version": "1.0.0"' .npm-tools/node_modules/@ag-ui/client/package
   echo "test: npm install @ag-ui/client@1.0.0 into .npm-tools/"
   npm install --prefix .npm-tools --no-audit --no-fund --loglevel=error --save-exact @ag-ui/client@1.0.0
 fi
+# esbuild for the AG-UI browser test (tests/test_browser_agui.py bundles
+# tests/agui_client/browser_app.mjs with HttpAgent at test time): same folder, pinned.
+if ! grep -qs '"version": "0.28.2"' .npm-tools/node_modules/esbuild/package.json; then
+  echo "test: npm install esbuild@0.28.2 into .npm-tools/"
+  npm install --prefix .npm-tools --no-audit --no-fund --loglevel=error --save-exact esbuild@0.28.2
+fi
 
 echo "test: ruff"
 .venv/bin/ruff check .

@@ -8,7 +8,7 @@ it runs as its own process, offline, with no user config.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,12 +20,18 @@ TOKEN = "lcsse-headless-test"
 
 
 @contextmanager
-def lcsse_server(tmp: Path, *, tokens_per_second: float = 200) -> Iterator[str]:
-    """Yield the root URL of a server whose default chain is the offline model."""
+def lcsse_server(
+    tmp: Path, *, tokens_per_second: float = 200, extra_args: Sequence[str] = ()
+) -> Iterator[str]:
+    """Yield the root URL of a server whose default chain is the offline model.
+
+    ``extra_args`` are more command-line settings, e.g. ``--ServerApp.allow_origin=...``.
+    """
     command = [sys.executable, "-m", "jupyter_server"]
     args = [
         f"--ServerApp.root_dir={tmp}",
         f"--LCSSEApp.offline_tokens_per_second={tokens_per_second}",
+        *extra_args,
     ]
     with jupyter_process(command, tmp, token=TOKEN, args=args) as url:
         yield url
