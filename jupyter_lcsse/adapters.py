@@ -52,6 +52,7 @@ __all__ = [
     "choose_mode",
     "is_graph",
     "make_adapter",
+    "unwrapped",
 ]
 
 Mode = Literal["text", "graph", "events"]
@@ -65,10 +66,10 @@ def is_graph(runnable: Runnable[Any, Any]) -> bool:
         from langgraph.pregel import Pregel
     except ImportError:  # pragma: no cover - langgraph is a dependency
         return False
-    return isinstance(_unwrapped(runnable), Pregel)
+    return isinstance(unwrapped(runnable), Pregel)
 
 
-def _unwrapped(runnable: Runnable[Any, Any]) -> Runnable[Any, Any]:
+def unwrapped(runnable: Runnable[Any, Any]) -> Runnable[Any, Any]:
     """The Runnable under ``with_config`` / ``bind`` wrappers."""
     seen = 0
     while hasattr(runnable, "bound") and isinstance(runnable.bound, Runnable) and seen < 10:
@@ -197,7 +198,7 @@ class GraphAdapter(Adapter):
     ) -> AsyncIterator[Any]:
         # The state a reader gets is the graph's output, not its private channels
         # (create_agent's "jump_to", which the "values" stream carries too).
-        channels = getattr(_unwrapped(runnable), "output_channels", None)
+        channels = getattr(unwrapped(runnable), "output_channels", None)
         if isinstance(channels, list | tuple):
             self._output_keys = frozenset(channels)
         return runnable.astream(input, config, stream_mode=GRAPH_STREAM_MODES)

@@ -9,12 +9,16 @@ models. Each frame is what that package's ``EventEncoder`` writes
 Why a state machine: AG-UI brackets what the native dialect sends flat. Text is a
 message with a start and an end, reasoning too, and a run must close every message,
 tool call and step it opened before ``RUN_FINISHED``. So the dialect remembers what is
-open and closes it when something else begins, when the step that made it finishes,
-and at the run's end.
+open: text messages by their LangChain message id and the graph node that streams
+them (parallel nodes stream side by side). A message ends when its node's step
+finishes, when its node starts another message or a tool call, and at the run's end;
+usage, sources and data pass beside it without cutting it. Steps of one name that run
+at once (two tool calls, the ``tools`` node twice) are one AG-UI step.
 
 The mapping:
 
-- the run's start: ``RUN_STARTED`` (the client's ``threadId`` and ``runId``), first;
+- the run's start: ``RUN_STARTED`` (the client's ``threadId``, ``runId`` and
+  ``parentRunId``, and the protocol version), first;
 - ``message``: ``TEXT_MESSAGE_START`` (role ``assistant``, an id of its own), then one
   ``TEXT_MESSAGE_CONTENT`` per piece; ``TEXT_MESSAGE_END`` when the message is done;
 - ``reasoning``: ``REASONING_START`` and ``REASONING_MESSAGE_START``, the pieces, then
@@ -44,6 +48,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ag_ui.core import (
+    PROTOCOL_VERSION,
     BaseEvent,
     CustomEvent,
     MessagesSnapshotEvent,
@@ -71,10 +76,12 @@ from ag_ui.core import (
 )
 
 from .agui_messages import state_messages_to_agui
-from .native_dialect import Frame
+from .native_dialect import Frame, to_json
 from .stream_events import (
+    DATA,
     MESSAGE,
     REASONING,
+    SOURCES,
     STATE,
     STEP,
     TOOL_CALL_DELTA,
@@ -110,6 +117,12 @@ def _frames(events: Iterable[BaseEvent]) -> list[Frame]:
     return out
 
 
+def _json_safe(value: Any) -> Any:
+    """``value`` as JSON can carry it, as the native dialect sends it (``str`` for what
+    JSON has no type for), so a chain's odd value is not a failed run in AG-UI only."""
+    return json.loads(to_json(value))
+
+
 def _parses(args: str) -> bool:
     if not args.strip():
         return True
@@ -126,13 +139,22 @@ class AguiDialect:
     name = "agui"
     plain_text = False  # text is TEXT_MESSAGE_CONTENT, never a bare SSE data line
 
-    def __init__(self, *, thread_id: str, run_id: str, frontend_tools: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        thread_id: str,
+        run_id: str,
+        frontend_tools: Sequence[str] = (),
+        parent_run_id: str | None = None,
+    ) -> None:
         self.thread_id = thread_id
         self.run_id = run_id
+        self.parent_run_id = parent_run_id
         self._frontend_tools = frozenset(frontend_tools)
         self._prefix = secrets.token_hex(4)  # message ids unique across runs of a thread
         self._count = 0
-        self._text: str | None = None  # the open text message's id
+        # Open text messages by their LangChain message id: (AG-UI id, graph node).
+        self._texts: dict[str | None, tuple[str, str | None]] = {}
         self._reasoning: str | None = None  # the open reasoning message's id
         self._calls: dict[str, str] = {}  # open tool calls: id -> arguments so far
         self._steps: dict[str, int] = {}  # open steps: name -> how many times open
@@ -161,7 +183,13 @@ class AguiDialect:
     # -- the run -------------------------------------------------------------------
 
     def start(self) -> list[Frame]:
-        return _frames([RunStartedEvent(thread_id=self.thread_id, run_id=self.run_id)])
+        started = RunStartedEvent(
+            thread_id=self.thread_id,
+            run_id=self.run_id,
+            parent_run_id=self.parent_run_id,
+            protocol_version=PROTOCOL_VERSION,
+        )
+        return _frames([started])
 
     def metadata(self, info: dict[str, Any]) -> str:
         """Nothing per connection: an AG-UI client reads every data line as an event."""
@@ -169,18 +197,25 @@ class AguiDialect:
 
     def encode(self, event: StreamEvent) -> list[Frame]:
         kind, data = event
+        translator = self._translator
         if kind == MESSAGE:
-            if self._text is None:
-                out = self._close_reasoning()
-                source = self._translator.message_id if self._translator else None
-                self._text = self._message_id(source, "msg")
-                out.append(TextMessageStartEvent(message_id=self._text, role="assistant"))
-                out.append(TextMessageContentEvent(message_id=self._text, delta=data))
-                return _frames(out)
-            piece = TextMessageContentEvent(message_id=self._text, delta=data, timestamp=_now_ms())
-            return [(None, frame_data(piece))]
+            source = translator.message_id if translator else None
+            open_text = self._texts.get(source)
+            if open_text is not None:  # the next piece of an open message: nearly every token
+                piece = TextMessageContentEvent(
+                    message_id=open_text[0], delta=data, timestamp=_now_ms()
+                )
+                return [(None, frame_data(piece))]
+            node = translator.node if translator else None
+            # The node's model moved on to its next message: its last one is done.
+            out = self._close_reasoning() + self._close_text_of(node)
+            message_id = self._message_id(source, "msg")
+            self._texts[source] = (message_id, node)
+            out.append(TextMessageStartEvent(message_id=message_id, role="assistant"))
+            out.append(TextMessageContentEvent(message_id=message_id, delta=data))
+            return _frames(out)
         if kind == REASONING:
-            out = self._close_text()
+            out = self._close_text_of(translator.node if translator else None)
             if self._reasoning is None:
                 self._reasoning = self._new_id("reasoning")
                 out.append(ReasoningStartEvent(message_id=self._reasoning))
@@ -189,13 +224,22 @@ class AguiDialect:
             return _frames(out)
         if kind == TOOL_CALL_DELTA:
             call_id = data["id"]
-            if call_id in self._calls:
-                self._calls[call_id] += data["args_delta"]
+            if call_id not in self._calls:
+                return []  # a piece of a call that never started (or has ended)
+            self._calls[call_id] += data["args_delta"]
             return _frames([ToolCallArgsEvent(tool_call_id=call_id, delta=data["args_delta"])])
-        out = self._close_text() + self._close_reasoning()
+        if kind == USAGE:
+            return []  # summed by the adapter: it goes on RUN_FINISHED
+        if kind in (SOURCES, DATA):  # beside the text, never cutting it
+            return _frames([CustomEvent(name=CUSTOM_PREFIX + kind, value=_json_safe(data))])
+        if kind == STEP:
+            return _frames(self._step(data["name"], data["status"]))
+        out = self._close_reasoning()
         if kind == TOOL_CALL_START:
+            # A call ends the text before it in its message (the preface).
+            out.extend(self._close_text_of(translator.node if translator else None))
             self._calls[data["id"]] = ""
-            parent = self._translator.message_id if self._translator else None
+            parent = translator.message_id if translator else None
             out.append(
                 ToolCallStartEvent(
                     tool_call_id=data["id"], tool_call_name=data["name"], parent_message_id=parent
@@ -208,7 +252,7 @@ class AguiDialect:
                     self._frontend_calls.append(data["id"])
         elif kind == TOOL_RESULT:
             self._answered.add(data["id"])
-            source = self._translator.tool_message_id if self._translator else None
+            source = translator.tool_message_id if translator else None
             out.append(
                 ToolCallResultEvent(
                     message_id=self._message_id(source, "tool"),
@@ -217,32 +261,34 @@ class AguiDialect:
                     role="tool",
                 )
             )
-        elif kind == STEP:
-            out.extend(self._step(data["name"], data["status"]))
         elif kind == STATE:
+            out.extend(self._close_text())
             out.extend(self._state(data))
-        elif kind != USAGE:  # sources, data; usage goes on RUN_FINISHED, summed by the adapter
-            out.append(CustomEvent(name=CUSTOM_PREFIX + kind, value=data))
+        else:  # a kind this dialect does not know yet: as it is, under its own name
+            out.append(CustomEvent(name=CUSTOM_PREFIX + kind, value=_json_safe(data)))
         return _frames(out)
 
     def _step(self, name: str, status: str) -> list[BaseEvent]:
+        """Steps of one name nest (two tool calls run the "tools" node twice at once):
+        AG-UI allows one open step per name, so only the first start and the last
+        finish of a name are sent. A node's finish ends its text and reasoning."""
+        count = self._steps.get(name, 0)
         if status == "started":
-            self._steps[name] = self._steps.get(name, 0) + 1
-            return [StepStartedEvent(step_name=name)]
-        open_count = self._steps.get(name, 0)
-        if not open_count:
-            return []
-        if open_count == 1:
+            self._steps[name] = count + 1
+            return [StepStartedEvent(step_name=name)] if count == 0 else []
+        out = self._close_reasoning() + self._close_text_of(name, unattributed=True)
+        if count > 1:
+            self._steps[name] = count - 1
+        elif count == 1:
             del self._steps[name]
-        else:
-            self._steps[name] = open_count - 1
-        return [StepFinishedEvent(step_name=name)]
+            out.append(StepFinishedEvent(step_name=name))
+        return out
 
     def _state(self, state: Any) -> list[BaseEvent]:
         if not isinstance(state, dict):
-            return [StateSnapshotEvent(snapshot=state)]
+            return [StateSnapshotEvent(snapshot=_json_safe(state))]
         rest = {key: value for key, value in state.items() if key != "messages"}
-        out: list[BaseEvent] = [StateSnapshotEvent(snapshot=rest)]
+        out: list[BaseEvent] = [StateSnapshotEvent(snapshot=_json_safe(rest))]
         messages = state.get("messages")
         if isinstance(messages, list):
             out.append(MessagesSnapshotEvent(messages=state_messages_to_agui(messages)))
@@ -251,10 +297,20 @@ class AguiDialect:
     # -- closing what is open --------------------------------------------------------
 
     def _close_text(self) -> list[BaseEvent]:
-        if self._text is None:
-            return []
-        message_id, self._text = self._text, None
-        return [TextMessageEndEvent(message_id=message_id)]
+        """End every open text message."""
+        out: list[BaseEvent] = [TextMessageEndEvent(message_id=m) for m, _ in self._texts.values()]
+        self._texts.clear()
+        return out
+
+    def _close_text_of(self, node: str | None, unattributed: bool = False) -> list[BaseEvent]:
+        """End the open text messages ``node`` streamed (and, with ``unattributed``, those
+        no node is known for: a chain's, not a graph's)."""
+        out: list[BaseEvent] = []
+        for source, (message_id, made_by) in list(self._texts.items()):
+            if made_by == node or (unattributed and made_by is None):
+                del self._texts[source]
+                out.append(TextMessageEndEvent(message_id=message_id))
+        return out
 
     def _close_reasoning(self) -> list[BaseEvent]:
         if self._reasoning is None:
@@ -269,8 +325,7 @@ class AguiDialect:
         out = self._close_text() + self._close_reasoning()
         out.extend(ToolCallEndEvent(tool_call_id=call_id) for call_id in self._calls)
         self._calls.clear()
-        for name, count in self._steps.items():
-            out.extend(StepFinishedEvent(step_name=name) for _ in range(count))
+        out.extend(StepFinishedEvent(step_name=name) for name in self._steps)
         self._steps.clear()
         return out
 

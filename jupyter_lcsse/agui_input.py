@@ -25,11 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ag_ui.core import RunAgentInput
+from ag_ui.core import RunAgentInput, Tool
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ValidationError
 
+from .adapters import is_graph, unwrapped
 from .agui_messages import AguiMessageError, agui_to_langchain
 from .chains import Chain
 from .frontend_tools import CONFIG_KEY
@@ -49,6 +51,7 @@ class AguiRun:
 
     thread_id: str
     run_id: str
+    parent_run_id: str | None
     input: Any
     config: RunnableConfig
     frontend_tools: list[str]
@@ -69,6 +72,13 @@ def _where(loc: Sequence[int | str]) -> str:
     return out or "body"
 
 
+def _echo(text: str, limit: int = 200) -> str:
+    """A message that may quote the client (pydantic quotes a bad value) as one line of
+    at most ``limit`` characters: no forged log lines, no megabyte answers."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[: limit + 1])
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def validate_run_input(body: dict[str, Any]) -> RunAgentInput:
     try:
         return RunAgentInput.model_validate(body)
@@ -76,7 +86,7 @@ def validate_run_input(body: dict[str, Any]) -> RunAgentInput:
         first = exc.errors()[0]
         more = len(exc.errors()) - 1
         also = f" (and {more} more)" if more else ""
-        raise AguiInputError(f"{_where(first['loc'])}: {first['msg']}{also}") from exc
+        raise AguiInputError(f"{_where(first['loc'])}: {_echo(first['msg'])}{also}") from exc
 
 
 def _last_user_text(messages: Sequence[BaseMessage]) -> str | None:
@@ -86,19 +96,32 @@ def _last_user_text(messages: Sequence[BaseMessage]) -> str | None:
     return None
 
 
+def _messages_field(chain: Chain) -> str | None:
+    """The input field that holds the conversation: from the input schema, or for a
+    graph whose schema cannot be built (a ``typing.TypedDict`` state on Python < 3.12),
+    its ``messages`` channel."""
+    fields = chain.messages.fields
+    if fields:
+        return "messages" if "messages" in fields else fields[0]
+    channels = getattr(unwrapped(chain.runnable), "channels", None)
+    if is_graph(chain.runnable) and isinstance(channels, dict) and "messages" in channels:
+        return "messages"
+    return None
+
+
 def chain_input(chain: Chain, messages: list[BaseMessage], state: Any) -> Any:
     """What ``chain`` is given for these messages and this state (see the module doc)."""
     if state is not None and not isinstance(state, dict):
         raise AguiInputError(f"state: must be an object, not {type(state).__name__}")
     state = dict(state or {})
     schema = chain.messages
+    field = _messages_field(chain)
     if not messages and not state:
         raise AguiInputError(
             "messages: the conversation is empty; send at least one user message (or the "
             "chain's input in state)"
         )
-    if schema.fields:
-        field = "messages" if "messages" in schema.fields else schema.fields[0]
+    if field is not None:
         return {**state, field: messages}
     if schema.top_level:
         return messages
@@ -115,15 +138,23 @@ def chain_input(chain: Chain, messages: list[BaseMessage], state: Any) -> Any:
     )
 
 
-def _openai_tool(tool: Any) -> dict[str, Any]:
-    function: dict[str, Any] = {"name": tool.name, "description": tool.description}
-    function["parameters"] = tool.parameters or {"type": "object", "properties": {}}
-    return {"type": "function", "function": function}
+def _openai_tool(tool: Tool) -> dict[str, Any]:
+    """An AG-UI tool in OpenAI's format, what ``bind_tools`` takes from a dict (a tool
+    with no parameters takes an empty object: providers refuse a null schema)."""
+    parameters = tool.parameters or {"type": "object", "properties": {}}
+    return convert_to_openai_tool(
+        {"name": tool.name, "description": tool.description, "parameters": parameters}
+    )
 
 
 def parse_run_input(chain: Chain, body: dict[str, Any]) -> AguiRun:
     """Validate ``body`` and turn it into a run of ``chain``; raises ``AguiInputError``."""
     agui = validate_run_input(body)
+    if agui.resume:
+        raise AguiInputError(
+            "resume: this server's runs end with no interrupts to resume; start a new run "
+            "with the answers in messages"
+        )
     try:
         messages = agui_to_langchain(agui.messages)
     except AguiMessageError as exc:
@@ -139,6 +170,7 @@ def parse_run_input(chain: Chain, body: dict[str, Any]) -> AguiRun:
     return AguiRun(
         thread_id=agui.thread_id,
         run_id=agui.run_id,
+        parent_run_id=agui.parent_run_id,
         input=chain_input(chain, messages, agui.state),
         config=RunnableConfig(configurable=configurable),
         frontend_tools=[tool.name for tool in tools],

@@ -49,7 +49,7 @@ def _text(content: Any, where: str) -> str:
         if isinstance(part, TextPart):
             parts.append(part.text)
         else:
-            kind = getattr(part, "type", type(part).__name__)
+            kind = str(getattr(part, "type", type(part).__name__))[:20]
             raise AguiMessageError(
                 f"{where}.content[{i}]: {kind!r} content is not supported; send text"
             )
@@ -57,15 +57,15 @@ def _text(content: Any, where: str) -> str:
 
 
 def _args(call: ToolCall, where: str) -> dict[str, Any]:
+    """The call's arguments; ``where`` names the call by its index (its id is the
+    client's text, not quoted back)."""
     raw = call.function.arguments
     if not raw.strip():
         return {}
     try:
         args = json.loads(raw)
     except ValueError as exc:
-        raise AguiMessageError(
-            f"{where}.toolCalls[{call.id!r}].function.arguments is not JSON: {exc}"
-        ) from exc
+        raise AguiMessageError(f"{where}.function.arguments is not JSON: {exc}") from exc
     return args if isinstance(args, dict) else {"input": args}
 
 
@@ -84,8 +84,12 @@ def agui_to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:
         elif role == "assistant":
             assert isinstance(message, AssistantMessage)
             calls = [
-                {"id": call.id, "name": call.function.name, "args": _args(call, where)}
-                for call in message.tool_calls or []
+                {
+                    "id": call.id,
+                    "name": call.function.name,
+                    "args": _args(call, f"{where}.toolCalls[{j}]"),
+                }
+                for j, call in enumerate(message.tool_calls or [])
             ]
             names.update((call.id, call.function.name) for call in message.tool_calls or [])
             out.append(AIMessage(_text(message.content, where), id=message.id, tool_calls=calls))
@@ -125,10 +129,11 @@ def state_messages_to_agui(messages: Sequence[Any], id_prefix: str = "msg") -> l
         kind = message.get("type")
         message_id = str(message.get("id") or f"{id_prefix}-{i}")
         text = _content_text(message.get("content"))
+        name = message.get("name") or None
         if kind == "human":
-            out.append(UserMessage(id=message_id, content=text))
+            out.append(UserMessage(id=message_id, content=text, name=name))
         elif kind == "system":
-            out.append(SystemMessage(id=message_id, content=text))
+            out.append(SystemMessage(id=message_id, content=text, name=name))
         elif kind == "ai":
             calls = [
                 ToolCall(
@@ -140,7 +145,9 @@ def state_messages_to_agui(messages: Sequence[Any], id_prefix: str = "msg") -> l
                 )
                 for call in message.get("tool_calls") or []
             ]
-            out.append(AssistantMessage(id=message_id, content=text, tool_calls=calls or None))
+            out.append(
+                AssistantMessage(id=message_id, content=text, tool_calls=calls or None, name=name)
+            )
         elif kind == "tool":
             error = text if message.get("status") == "error" else None
             out.append(

@@ -17,6 +17,7 @@ The built-in ``agent`` has it; any ``create_agent`` agent opts in by adding it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from langgraph.types import Command
 __all__ = ["CONFIG_KEY", "FrontendTools", "frontend_tools_of"]
 
 CONFIG_KEY = "lcsse_frontend_tools"
+log = logging.getLogger(__name__)
 
 
 def frontend_tools_of(config: Any) -> list[dict[str, Any]]:
@@ -51,6 +53,24 @@ def _tool_name(tool: Any) -> str:
     return str(getattr(tool, "name", ""))
 
 
+def _only_frontend_calls(message: Any, names: frozenset[str]) -> Any:
+    if not isinstance(message, AIMessage) or all(c["name"] in names for c in message.tool_calls):
+        return message
+    dropped = [c["name"] for c in message.tool_calls if c["name"] not in names]
+    log.info(
+        "lcsse: the model called frontend and agent tools at once; the run ends for the "
+        "client's tools, and the agent's (%s) are left for the model to call again",
+        ", ".join(dropped),
+    )
+    calls = [c for c in message.tool_calls if c["name"] in names]
+    kwargs = dict(message.additional_kwargs)
+    raw = kwargs.get("tool_calls")
+    if isinstance(raw, list):  # the provider's own copy (ChatOpenAI), kept in step
+        ids = {c["id"] for c in calls}
+        kwargs["tool_calls"] = [r for r in raw if isinstance(r, dict) and r.get("id") in ids]
+    return message.model_copy(update={"tool_calls": calls, "additional_kwargs": kwargs})
+
+
 class FrontendTools(AgentMiddleware):  # type: ignore[type-arg]
     """Offer the AG-UI client's tools to the model; end the run when it calls one."""
 
@@ -66,22 +86,34 @@ class FrontendTools(AgentMiddleware):  # type: ignore[type-arg]
 
     @staticmethod
     def _stop_at_frontend_call(response: Any, names: frozenset[str]) -> Any:
+        """End the agent after an answer that calls a frontend tool.
+
+        A message that calls the agent's own tools too keeps only its frontend calls:
+        the client can answer only those, and a conversation with a call nobody
+        answered is refused by the next model call (OpenAI's 400). The model asks for
+        its own tools again once the client's results are in.
+        """
         if not names:
             return response
+        command = None
+        if isinstance(response, ExtendedModelResponse):  # an inner middleware's
+            response, command = response.model_response, response.command
         messages = response.result if isinstance(response, ModelResponse) else [response]
-        calls = [
-            call
+        if not any(
+            call["name"] in names
             for message in messages
             if isinstance(message, AIMessage)
             for call in message.tool_calls
-        ]
-        if not any(call["name"] in names for call in calls):
-            return response
-        if isinstance(response, AIMessage):
-            response = ModelResponse(result=[response])
-        return ExtendedModelResponse(
-            model_response=response, command=Command(update={"jump_to": "end"})
-        )
+        ):
+            return response if command is None else ExtendedModelResponse(response, command)
+        kept = [_only_frontend_calls(m, names) for m in messages]
+        if isinstance(response, ModelResponse):
+            response = ModelResponse(result=kept, structured_response=response.structured_response)
+        else:
+            response = ModelResponse(result=kept)
+        update = {**(command.update if command is not None and command.update else {})}
+        update["jump_to"] = "end"
+        return ExtendedModelResponse(model_response=response, command=Command(update=update))
 
     def wrap_model_call(
         self,

@@ -72,13 +72,18 @@ class _ResumingStream(SSEStreamHandler):
             raise HTTPError(410, str(exc)) from exc
         await self.stream_run(run, last_id, cancel_on_close=cancel_on_close)
 
-    def retrying(self) -> bool:
-        """This POST resumes a stream that was cut (``X-LCSSE-Run-Id``, ``Last-Event-ID``)."""
-        return bool(
-            self.request.headers.get("X-LCSSE-Run-Id", "")
+    async def resumed_retry(self, chain: Chain) -> bool:
+        """A POST that resumes a stream that was cut (``X-LCSSE-Run-Id``,
+        ``Last-Event-ID``) is answered here, never by starting the chain again."""
+        run_id = self.request.headers.get("X-LCSSE-Run-Id", "")
+        if not (
+            run_id
             or self.request.headers.get("Last-Event-ID")
             or self.get_query_argument("last_event_id", "")
-        )
+        ):
+            return False
+        await self._resume_retry(chain, run_id)
+        return True
 
     async def _resume_retry(self, chain: Chain, run_id: str) -> None:
         if not run_id:
@@ -126,8 +131,7 @@ class ChainStreamHandler(_ResumingStream):
     @authorized
     async def post(self, name: str) -> None:
         chain = self.find_chain(name)
-        if self.retrying():
-            await self._resume_retry(chain, self.request.headers.get("X-LCSSE-Run-Id", ""))
+        if await self.resumed_retry(chain):
             return
         body = self.json_body()
         named = body.get("chain", chain.name)
@@ -151,7 +155,10 @@ def start_agui_run(handler: LCSSEHandler, chain: Chain, body: dict[str, Any]) ->
     except (AguiInputError, InputError) as exc:
         raise HTTPError(422, f"chain {chain.name!r}: {exc}") from exc
     dialect = AguiDialect(
-        thread_id=agui.thread_id, run_id=agui.run_id, frontend_tools=agui.frontend_tools
+        thread_id=agui.thread_id,
+        run_id=agui.run_id,
+        frontend_tools=agui.frontend_tools,
+        parent_run_id=agui.parent_run_id,
     )
     return handler.launch(chain, chain_input, agui.config, chain.default_mode, dialect)
 
@@ -171,8 +178,7 @@ class ChainAguiHandler(_ResumingStream):
     @authorized
     async def post(self, name: str) -> None:
         chain = self.find_chain(name)
-        if self.retrying():
-            await self._resume_retry(chain, self.request.headers.get("X-LCSSE-Run-Id", ""))
+        if await self.resumed_retry(chain):
             return
         run = start_agui_run(self, chain, self.json_body())
         self.set_header("X-LCSSE-Run-Id", run.id)

@@ -132,6 +132,7 @@ class ChunkTranslator:
         # messages, AG-UI, gives them the ids a graph's state will show).
         self.message_id: str | None = None
         self.tool_message_id: str | None = None
+        self.node: str | None = None  # the graph node that streamed it
 
     # -- any chunk -------------------------------------------------------------------
 
@@ -185,6 +186,7 @@ class ChunkTranslator:
     def message(self, message: BaseMessage, node: str | None = None) -> list[StreamEvent]:
         """Events for a message or message chunk from a model, a tool, or a graph node
         (``node``: the graph node that streamed it)."""
+        self.node = node
         if isinstance(message, AIMessageChunk):
             return self._ai_chunk(message, node)
         events: list[StreamEvent] = []

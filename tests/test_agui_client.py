@@ -24,6 +24,7 @@ import pytest
 
 from jupyter_lcsse.offline_model import answer_for
 from jupyter_lcsse.sse import parse
+from tests.support.chains import TEST_CHAINS
 from tests.support.lcsse_server import TOKEN, lcsse_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,7 +63,8 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("agui-client")
-    with lcsse_server(tmp) as url:
+    chains = {name: TEST_CHAINS[name] for name in ("parallel_agent", "mixed_agent")}
+    with lcsse_server(tmp, chains=chains) as url:
         yield Server(url, tmp / "server.log")
 
 
@@ -294,3 +296,42 @@ def test_http_agent_when_token_wrong_then_run_fails_with_403(server: Server) -> 
     assert run["events"] == [] and run["runFinished"] is None
     assert run["failed"] == error  # onRunFailed saw the same error
     assert result["messages"] == [user("hi")]
+
+
+def test_http_agent_when_model_calls_two_tools_at_once_then_run_accepted_and_both_answered(
+    server: Server,
+) -> None:
+    """Two calls in one turn run the "tools" node twice at once; HttpAgent refuses a
+    second STEP_STARTED for a step that is open (regression: the run failed with 'Step
+    "tools" is already active')."""
+    result = run_agent(server, {"chain": "parallel_agent", "messages": [user("hi")]})
+    assert_clean(result)
+    (run,) = result["runs"]
+    assert run["events"].count("STEP_STARTED") == run["events"].count("STEP_FINISHED")
+    messages = result["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool", "tool", "assistant"]
+    assert {m["content"] for m in messages[2:4]} == {"42", "5"}
+    assert messages[4]["content"].strip() == "Results: 42, 5."
+
+
+def test_http_agent_when_model_calls_own_and_frontend_tool_at_once_then_only_frontend_pending(
+    server: Server,
+) -> None:
+    """The client can answer only its own tool: the message it gets back holds just that
+    call, so the next run has no call nobody answered."""
+    result = run_agent(
+        server,
+        {
+            "chain": "mixed_agent",
+            "messages": [user("hi")],
+            "tools": [CONFIRM_BOOKING],
+            "toolResults": {"confirm_booking": "confirmed"},
+            "maxRuns": 3,
+        },
+    )
+    assert_clean(result)
+    first, second = result["runs"]
+    assert first["runFinished"]["pendingToolCallIds"] == ["call_b"]
+    assert second["runFinished"]["pendingToolCallIds"] == []
+    calls = [c["id"] for m in result["messages"] for c in m.get("toolCalls") or []]
+    assert "call_a" not in calls[:1] and calls[0] == "call_b"

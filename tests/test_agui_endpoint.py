@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from ag_ui.core import EventType, TextMessageContentEvent
+from ag_ui.core import PROTOCOL_VERSION, EventType, TextMessageContentEvent
 from ag_ui.encoder import EventEncoder
 from tornado.httpclient import HTTPClientError
 
@@ -61,7 +61,12 @@ async def test_agent_when_asked_six_times_seven_then_agui_events_in_order(
     events = agui_events(response.events)
     names = types(events)
     assert all(isinstance(e.pop("timestamp"), int) for e in events)
-    assert events[0] == {"type": "RUN_STARTED", "threadId": "thread-1", "runId": "run-1"}
+    assert events[0] == {
+        "type": "RUN_STARTED",
+        "threadId": "thread-1",
+        "runId": "run-1",
+        "protocolVersion": PROTOCOL_VERSION,
+    }
     assert names[-1] == "RUN_FINISHED"
     finished = events[-1]
     assert finished["threadId"] == "thread-1" and finished["runId"] == "run-1"
@@ -130,15 +135,6 @@ async def agui(sse_fetch: SSEFetch, chain: str, body: Any, **kwargs: Any) -> Any
     return await sse_fetch(*AGUI, chain, "agui", body=body, **kwargs)
 
 
-IMAGE = {"type": "image", "source": {"type": "url", "value": "https://example.org/a.png"}}
-IMAGE_MESSAGE = {"id": "u", "role": "user", "content": [IMAGE]}
-BAD_CALL = {
-    "id": "a",
-    "role": "assistant",
-    "toolCalls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{x"}}],
-}
-
-
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -147,8 +143,9 @@ BAD_CALL = {
         ({"messages": [{"id": "u1", "role": "robot", "content": "x"}]}, "messages[0]: Input tag"),
         ({"tools": [{"name": "t"}]}, "tools[0].description: Field required"),
         ({"state": [1]}, "state: must be an object"),
+        ({"resume": [{"interruptId": "i", "status": "resolved"}]}, "resume: this server's runs"),
         ({"messages": [IMAGE_MESSAGE]}, "messages[0].content[0]: 'image' content is not supported"),
-        ({"messages": [BAD_CALL]}, "messages[0].toolCalls['c'].function.arguments is not JSON"),
+        ({"messages": [BAD_CALL]}, "messages[0].toolCalls[0].function.arguments is not JSON"),
     ],
 )
 async def test_agui_when_input_is_bad_then_422_names_the_field(
@@ -245,15 +242,31 @@ async def test_frontend_tool_when_called_then_run_ends_with_it_pending_and_not_r
     )
 
 
-async def test_chain_without_frontend_tools_when_tools_sent_then_they_are_ignored(
+async def test_agent_without_frontend_tools_middleware_when_tools_sent_then_not_offered(
     sse_fetch: SSEFetch,
 ) -> None:
+    """A create_agent agent that did not opt in (no FrontendTools) never sees the
+    client's tools; the built-in agent, which did, calls the same one."""
     from tests.test_agui_conformance import BOOKING_TOOL
 
     body = run_input("Please confirm booking for Tuesday", tools=[BOOKING_TOOL])
-    events = agui_events((await agui(sse_fetch, "default", body)).events)
+    events = agui_events((await agui(sse_fetch, "thinker", body)).events)
     assert "TOOL_CALL_START" not in types(events)
     assert events[-1]["outcome"] == {"type": "success"}
+    opted_in = agui_events((await agui(sse_fetch, "agent", body)).events)
+    assert "TOOL_CALL_START" in types(opted_in)
+
+
+async def test_agui_when_bad_value_quotes_control_characters_then_one_short_line(
+    jp_fetch: Any,
+) -> None:
+    role = "x\n[W 2026 ServerApp] forged line" + "A" * 5000
+    body = run_input(messages=[{"id": "u", "role": role, "content": "hi"}])
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch(*AGUI, "agent", "agui", method="POST", body=json.dumps(body))
+    code, text = json_error(info.value)
+    assert code == 422 and "\n" not in text and len(text) < 300, text
+    assert "messages[0]: Input tag 'x\\n[W 2026 ServerApp]" in text
 
 
 async def test_checkpointed_graph_when_whole_conversation_resent_then_nothing_doubled(
@@ -280,7 +293,7 @@ async def test_graph_when_state_sent_then_it_is_the_input_state_and_snapshot(
 ) -> None:
     body = run_input("hi", state={"topic": "tides"})
     events = agui_events((await agui(sse_fetch, "topic_graph", body)).events)
-    assert text_of(events) == "The topic is tides."
+    assert text_of(events) == "The topic is tides; you said hi."
     (state,) = [e for e in events if e["type"] == "STATE_SNAPSHOT"]
     assert state["snapshot"] == {"topic": "done"}
 
@@ -427,3 +440,9 @@ async def test_agui_retry_without_run_id_when_posted_then_409_names_the_header(
         )  # fmt: skip
     code, text = json_error(info.value)
     assert code == 409 and "X-LCSSE-Run-Id header)" in text and "metadata" not in text
+
+
+async def test_agui_when_parent_run_id_sent_then_run_started_names_it(sse_fetch: SSEFetch) -> None:
+    body = run_input(parentRunId="run-0")
+    events = agui_events((await agui(sse_fetch, "default", body)).events)
+    assert events[0]["parentRunId"] == "run-0" and events[0]["protocolVersion"] == "1.0"

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, TypedDict
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 from langgraph.graph.message import add_messages
@@ -386,7 +387,7 @@ TEST_CHAINS.update(
 )
 
 
-class TopicState(TypedDict):
+class TopicState(TypedDict):  # typing's: on Python 3.11 its graph has no input schema
     messages: Annotated[list[Any], add_messages]
     topic: str
 
@@ -397,7 +398,9 @@ def make_topic_graph() -> Runnable[Any, Any]:
     from langgraph.graph import END, START, StateGraph
 
     def answer(state: TopicState) -> dict[str, Any]:
-        return {"messages": [AIMessage(f"The topic is {state['topic']}.")], "topic": "done"}
+        said = state["messages"][-1].content if state["messages"] else "nothing"
+        answer = f"The topic is {state['topic']}; you said {said}."
+        return {"messages": [AIMessage(answer)], "topic": "done"}
 
     builder = StateGraph(TopicState)
     builder.add_node("answer", answer)
@@ -407,3 +410,90 @@ def make_topic_graph() -> Runnable[Any, Any]:
 
 
 TEST_CHAINS["topic_graph"] = "tests.support.chains:make_topic_graph"
+
+
+class TwoCallsModel(BaseChatModel):
+    """Calls two tools in one turn, as OpenAI's parallel tool calls do: ``calculator``
+    twice, or with ``frontend`` set, ``calculator`` and that frontend tool. Once the
+    tools have answered it says what they said."""
+
+    frontend: str = ""
+
+    @property
+    def _llm_type(self) -> str:
+        return "two-calls"
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+        return self
+
+    def _generate(
+        self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> Any:
+        raise NotImplementedError("TwoCallsModel runs async only")
+
+    async def _agenerate(
+        self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> Any:
+        from langchain_core.language_models.chat_models import agenerate_from_stream
+
+        return await agenerate_from_stream(self._astream(messages, stop))
+
+    async def _astream(
+        self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> Any:
+        from langchain_core.messages import ToolMessage
+        from langchain_core.messages.tool import tool_call_chunk
+        from langchain_core.outputs import ChatGenerationChunk
+
+        results = [m for m in messages if isinstance(m, ToolMessage)]
+        if results:
+            text = "Results: " + ", ".join(str(m.content) for m in results) + "."
+            for piece in text.split(" "):
+                yield ChatGenerationChunk(message=AIMessageChunk(content=piece + " "))
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", chunk_position="last"))
+            return
+        second = self.frontend or "calculator"
+        second_args = '{"details": "now"}' if self.frontend else '{"expression": "2 + 3"}'
+        calls = [
+            ("call_a", "calculator", '{"expression": "6 * 7"}'),
+            ("call_b", second, second_args),
+        ]
+        for index, (call_id, name, args) in enumerate(calls):
+            for part, piece in enumerate((args[:8], args[8:])):
+                chunk = tool_call_chunk(
+                    name=name if part == 0 else None,
+                    args=piece,
+                    id=call_id if part == 0 else None,
+                    index=index,
+                )
+                yield ChatGenerationChunk(
+                    message=AIMessageChunk(content="", tool_call_chunks=[chunk])
+                )
+        yield ChatGenerationChunk(message=AIMessageChunk(content="", chunk_position="last"))
+
+
+def make_parallel_agent() -> Runnable[Any, Any]:
+    """create_agent whose model calls the calculator twice in one turn."""
+    from langchain.agents import create_agent
+
+    from jupyter_lcsse.frontend_tools import FrontendTools
+
+    return create_agent(TwoCallsModel(), tools=[_calculator()], middleware=[FrontendTools()])
+
+
+def make_mixed_agent() -> Runnable[Any, Any]:
+    """create_agent whose model calls the calculator and a frontend tool in one turn."""
+    from langchain.agents import create_agent
+
+    from jupyter_lcsse.frontend_tools import FrontendTools
+
+    model = TwoCallsModel(frontend="confirm_booking")
+    return create_agent(model, tools=[_calculator()], middleware=[FrontendTools()])
+
+
+TEST_CHAINS.update(
+    {
+        "parallel_agent": "tests.support.chains:make_parallel_agent",
+        "mixed_agent": "tests.support.chains:make_mixed_agent",
+    }
+)
