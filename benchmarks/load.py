@@ -4,6 +4,11 @@ One request per connection (``Connection: close``), chunked or plain bodies, the
 package's own incremental SSE decoder. Each ``message`` event's data is the token's
 send time in monotonic ns (see ``model.py``), so the receive time minus it is the
 delivery latency of that token.
+
+``agui=True`` reads an AG-UI stream instead: every ``data:`` that parses as a JSON
+object with a string ``type`` is an event (``events``), a ``TEXT_MESSAGE_CONTENT``
+(or ``TEXT_MESSAGE_CHUNK``) delta is a token (``messages``, and its latency),
+``RUN_FINISHED`` ends the run and ``RUN_ERROR`` is an error.
 """
 
 from __future__ import annotations
@@ -24,8 +29,11 @@ class StreamResult:
     first_byte_ns: int = 0
     done_ns: int = 0
     messages: int = 0
+    events: int = 0  # AG-UI events, with ``agui``; tokens are ``messages``
+    first_message_ns: int = 0  # when the first token arrived, with ``agui``
     ended: bool = False
     latencies_ns: list[int] = field(default_factory=list)
+    received_ns: list[int] = field(default_factory=list)  # each latency's arrival (``agui``)
     error: str = ""
 
     @property
@@ -49,9 +57,11 @@ class _SSEProtocol(asyncio.Protocol):
         keep_latencies: bool,
         on_first_event: asyncio.Event | None,
         done: asyncio.Future[None],
+        agui: bool = False,
     ) -> None:
         self.result = result
         self.keep_latencies = keep_latencies
+        self.agui = agui
         self.on_first_event = on_first_event
         self.done = done
         self.reads: list[tuple[int, bytes]] = []
@@ -115,12 +125,35 @@ class _SSEProtocol(asyncio.Protocol):
     def _events(self, data: bytes, now: int) -> None:
         result = self.result
         for event in self.decoder.feed(data):
-            if event.event == "message" and event.data:  # empty data is no token
+            if self.agui:
+                self._agui_event(event.data, now)
+            elif event.event == "message" and event.data:  # empty data is no token
                 result.messages += 1
                 if self.keep_latencies:
                     result.latencies_ns.append(now - int(event.data.split(" ", 1)[0]))
             elif event.event == "end":
                 result.ended = True
+
+    def _agui_event(self, data: str, now: int) -> None:
+        try:
+            event = json.loads(data)
+        except ValueError:
+            return  # not an AG-UI event: not counted
+        kind = event.get("type") if isinstance(event, dict) else None
+        if not isinstance(kind, str):
+            return
+        result = self.result
+        result.events += 1
+        if kind in ("TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_CHUNK") and event.get("delta"):
+            result.messages += 1
+            result.first_message_ns = result.first_message_ns or now
+            if self.keep_latencies:
+                result.latencies_ns.append(now - int(event["delta"].split(" ", 1)[0]))
+                result.received_ns.append(now)
+        elif kind == "RUN_FINISHED":
+            result.ended = True
+        elif kind == "RUN_ERROR":
+            result.error = result.error or f"RUN_ERROR: {event.get('message')}"
 
     def _end(self, error: str) -> None:
         if self.finished:
@@ -140,8 +173,11 @@ async def sse_request(
     headers: dict[str, str] | None = None,
     keep_latencies: bool = False,
     on_first_event: asyncio.Event | None = None,
+    agui: bool = False,
 ) -> StreamResult:
-    """POST (with ``body``) or GET ``path``; read the SSE response to its end."""
+    """POST (with ``body``) or GET ``path``; read the SSE response to its end.
+
+    ``agui``: the response is an AG-UI event stream (see the module's docstring)."""
     result = StreamResult()
     payload = json.dumps(body).encode() if body is not None else b""
     method = "POST" if body is not None else "GET"
@@ -153,7 +189,7 @@ async def sse_request(
     done: asyncio.Future[None] = loop.create_future()
     try:
         transport, _ = await loop.create_connection(
-            lambda: _SSEProtocol(result, keep_latencies, on_first_event, done), host, port
+            lambda: _SSEProtocol(result, keep_latencies, on_first_event, done, agui), host, port
         )
     except OSError as exc:
         result.error = f"connect: {exc}"

@@ -85,10 +85,21 @@ def make_chain() -> Runnable[Any, str]:
     return prompt | BenchChatModel() | StrOutputParser()
 
 
-def make_agent() -> Runnable[Any, Any]:
+def make_agent(checkpointer: Any = None) -> Runnable[Any, Any]:
     """``create_agent`` on the bench model, no tools; input ``{"messages": [{"role":
     "user", "content": "N,RATE"}]}``. With no tools the agent never calls
-    ``bind_tools``: one model step, whose answer is the N tokens."""
+    ``bind_tools``: one model step, whose answer is the N tokens.
+
+    ``checkpointer``: for ag-ui-langgraph's endpoint (``agui_peer_app.py``), which
+    reads the thread's state before and after every run and fails without one."""
     from langchain.agents import create_agent
 
-    return create_agent(BenchChatModel(), tools=[], name="bench_agent")
+    return create_agent(BenchChatModel(), tools=[], name="bench_agent", checkpointer=checkpointer)
+
+
+def make_checkpointed_agent() -> Runnable[Any, Any]:
+    """``make_agent`` with LangGraph's ``InMemorySaver``: the graph ag-ui-langgraph's
+    endpoint serves (``agui_peer_app.py``); a run then needs a ``thread_id``."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    return make_agent(checkpointer=InMemorySaver())

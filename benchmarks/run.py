@@ -1,11 +1,14 @@
 """Side-by-side streaming benchmark: bare astream, lcsse, sse-starlette, naive.
 
-    python -m benchmarks.run [--smoke] [--out BENCHMARKS.md]
+    python -m benchmarks.run [--smoke] [--only agui] [--out BENCHMARKS.md]
 
 Besides the text chain, lcsse streams a ``create_agent`` graph (graph mode) and the text
 chain in events mode, each against its in-process reference (``graph.astream`` in
 ``messages`` mode, ``chain.astream_events``), measured in turns so both see the same
-machine.
+machine. The AG-UI rows stream that agent through lcsse's AG-UI endpoint and through
+ag-ui-langgraph's own FastAPI endpoint (``benchmarks/agui_peer_app.py``), both servers
+up at once and measured in turns; ``--only agui`` runs just those rows and replaces
+the AG-UI section at the end of ``--out``, leaving the rest of the file as it was.
 
 The servers run as their own processes on loopback (a real ``jupyter server`` with the
 extension; uvicorn with one worker for the FastAPI apps); this process is the load
@@ -28,8 +31,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +65,15 @@ class Sizes:
     comm_rate: float = 1000.0
     profile_seconds: float = 5.0
     modes_repeats: int = 5  # the graph and events rows: in-process and endpoint in turns
+    # The AG-UI rows' 50 streams: ag-ui-langgraph streams about 2,000 tokens/s on this
+    # machine (1,000 with its raw events), so 2,000-token answers would add minutes.
+    agui_concurrent_tokens: int = 500
+    # The AG-UI paced load's answers: ag-ui-langgraph spends ~50 ms of CPU starting
+    # each run (it builds the graph's JSON schemas per request), so 100 runs started
+    # together send their first token after ~5 s, as long as a whole 100-token answer
+    # at 20 tokens/s. Longer answers make the stretch with every stream live (what the
+    # p99 is taken over) the bulk of the load rather than its start-up and tail.
+    agui_latency_tokens: int = 300
 
 
 SMOKE = Sizes(
@@ -76,6 +89,8 @@ SMOKE = Sizes(
     comm_rate=500.0,
     profile_seconds=1.0,
     modes_repeats=1,
+    agui_concurrent_tokens=20,
+    agui_latency_tokens=20,
 )
 
 
@@ -135,14 +150,19 @@ def lcsse_server(
 
 
 @contextmanager
-def starlette_server(tmp: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+def uvicorn_server(tmp: Path, app: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """``app`` (``module:attribute``, with a ``GET /health``) under uvicorn, one worker."""
     port = free_port()
     cmd = [
-        sys.executable, "-m", "uvicorn", "benchmarks.starlette_app:app", "--host", HOST,
+        sys.executable, "-m", "uvicorn", app, "--host", HOST,
         "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     with _server(cmd, f"http://{HOST}:{port}/health", _env(tmp), tmp / "server.log") as proc:
         yield port, proc
+
+
+def starlette_server(tmp: Path) -> AbstractContextManager[tuple[int, subprocess.Popen[bytes]]]:
+    return uvicorn_server(tmp, "benchmarks.starlette_app:app")
 
 
 AUTH = {"Authorization": f"token {TOKEN}"}
@@ -548,6 +568,194 @@ async def measure(sizes: Sizes, tmp: Path) -> dict[str, Any]:
             lambda: one_stream("sse-starlette", port, sizes.single_tokens),
         )
     out["comm"] = await comm_messages(sizes.comm_tokens, sizes.comm_rate)
+    out["agui"] = await measure_agui(sizes, tmp / "agui")
+    return out
+
+
+# The AG-UI rows: one agent, two servers. Each contestant is a path on its server;
+# "ag-ui-langgraph" is the peer as it sends what lcsse sends (no raw copies), the
+# "-raw" one the peer with its defaults (see agui_peer_app.py).
+AGUI_PATHS: dict[str, tuple[str, dict[str, str]]] = {
+    "lcsse": ("/lcsse/api/chains/bench_agent/agui", AUTH),
+    "ag-ui-langgraph": ("/agui-lean", {}),
+    "ag-ui-langgraph-raw": ("/agui", {}),
+}
+AGUI_PEERS = ("ag-ui-langgraph", "ag-ui-langgraph-raw")
+
+
+def _agui_input(question: str) -> dict[str, Any]:
+    """A ``RunAgentInput`` as AG-UI clients send it (camelCase), with fresh ids.
+
+    A fresh ``threadId`` per run: the peer's checkpointer keeps every thread, and runs
+    sharing one would each stream a longer history in their snapshots (and race each
+    other when concurrent).
+    """
+    key = uuid.uuid4().hex
+    return {
+        "threadId": f"thread-{key}",
+        "runId": f"run-{key}",
+        "messages": [{"id": f"msg-{key}", "role": "user", "content": question}],
+        "tools": [],
+        "context": [],
+        "state": {},
+        "forwardedProps": {},
+    }
+
+
+def _agui_check(results: list[StreamResult], tokens: int) -> int:
+    """Count the runs that failed, lost tokens or never sent ``RUN_FINISHED``."""
+    return sum(
+        bool(r.error) or r.status != 200 or r.messages != tokens or not r.ended for r in results
+    )
+
+
+async def agui_streams(
+    contestant: str,
+    port: int,
+    streams: int,
+    tokens: int,
+    rate: float = 0.0,
+    *,
+    keep_latencies: bool = False,
+) -> dict[str, float]:
+    """``streams`` AG-UI runs at once, each answering ``tokens`` tokens at ``rate``.
+
+    Events are every ``data:`` that parses as an AG-UI event; tokens, the
+    ``TEXT_MESSAGE_CONTENT`` deltas among them. The window closes at the last
+    stream's end as the socket saw it (``done_ns``, stamped before the client parses
+    what it read): with its raw copies the peer's frames are several times the size
+    of lcsse's, and the client's JSON parsing of them is not the server's time.
+    """
+    path, headers = AGUI_PATHS[contestant]
+    question = f"{tokens},{rate:g}"
+    started = time.monotonic_ns()
+    results = await asyncio.gather(
+        *(
+            sse_request(
+                HOST,
+                port,
+                path,
+                body=_agui_input(question),
+                headers=headers,
+                keep_latencies=keep_latencies,
+                agui=True,
+            )
+            for _ in range(streams)
+        )
+    )
+    seconds = (max(started + 1, *(r.done_ns for r in results)) - started) / 1e9
+    events = sum(r.events for r in results)
+    figures = {
+        "events_per_s": events / seconds,
+        "tokens_per_s": sum(r.messages for r in results) / seconds,
+        "events_per_run": events / streams,
+        "seconds": seconds,
+        "errors": _agui_check(results, tokens),
+    }
+    if keep_latencies:
+        latencies = [ns / 1e6 for r in results for ns in r.latencies_ns]
+        figures["p50_ms"] = _percentile(latencies, 0.50)
+        figures["p99_ms"] = _percentile(latencies, 0.99)
+        # "N streams at once" holds from the last stream's first token to the first
+        # stream's last: before and after, fewer run, and a server's start-up of N runs
+        # (seconds, for the peer) is not the paced load the row names.
+        live_from = max(r.first_message_ns for r in results)
+        live_to = min((r.received_ns[-1] for r in results if r.received_ns), default=0)
+        live = [
+            ns / 1e6
+            for r in results
+            for at, ns in zip(r.received_ns, r.latencies_ns, strict=True)
+            if live_from <= at <= live_to
+        ]
+        figures["live_p50_ms"] = _percentile(live, 0.50)
+        figures["live_p99_ms"] = _percentile(live, 0.99)
+        figures["live_s"] = max(0, live_to - live_from) / 1e9
+        # Delivery latency starts at the token's stamp, so a run that starts late does
+        # not show in it: its first token's wait, from the request, does.
+        first = [(r.first_message_ns - r.sent_ns) / 1e6 for r in results if r.first_message_ns]
+        figures["first_p50_ms"] = _percentile(first, 0.50)
+        figures["first_p99_ms"] = _percentile(first, 0.99)
+    return figures
+
+
+async def agui_warm_up(contestant: str, port: int, log: Path) -> None:
+    """One short run first; stop with the server's log if it does not stream AG-UI."""
+    path, headers = AGUI_PATHS[contestant]
+    body = _agui_input("10,0")
+    result = await sse_request(HOST, port, path, body=body, headers=headers, agui=True)
+    if _agui_check([result], 10):
+        raise RuntimeError(
+            f"{contestant}: POST {path} answered {result.status} with {result.events} AG-UI "
+            f"events, {result.messages} of 10 tokens, finished: {result.ended} "
+            f"({result.error or 'no error'}); the server's log:\n{_log_tail(log)}"
+        )
+
+
+async def agui_figures(
+    ports: dict[str, int], sizes: Sizes
+) -> dict[str, dict[str, dict[str, float]]]:
+    """One stream, many streams and the paced load of each contestant, in turns.
+
+    Each repeat measures every contestant once before the next repeat starts, so a
+    slow spell of the machine falls on all of them; errors are summed over the
+    repeats, the rest is the median (the paced load's p99 swings by 2x from one run
+    to the next on a shared 2-core machine: one run of it says little).
+    """
+    paced = (sizes.latency_streams, sizes.agui_latency_tokens, sizes.latency_rate)
+    loads: dict[str, Callable[[str], Any]] = {
+        "single": lambda c: agui_streams(c, ports[c], 1, sizes.single_tokens),
+        "concurrent": lambda c: agui_streams(
+            c, ports[c], sizes.concurrent_streams, sizes.agui_concurrent_tokens
+        ),
+        "paced": lambda c: agui_streams(c, ports[c], *paced, keep_latencies=True),
+    }
+    runs: dict[str, dict[str, list[dict[str, float]]]] = {c: {} for c in ports}
+    for name, load in loads.items():
+        # The peer's defaults only differ in what they send per token; their paced
+        # load (about 70 s of the run) would add nothing the other columns don't show.
+        contestants = [c for c in ports if name != "paced" or c != "ag-ui-langgraph-raw"]
+        for _ in range(sizes.repeats):
+            for contestant in contestants:
+                runs[contestant].setdefault(name, []).append(await load(contestant))
+    figures: dict[str, dict[str, dict[str, float]]] = {}
+    for contestant, by_load in runs.items():
+        figures[contestant] = {}
+        for name, values in by_load.items():
+            figures[contestant][name] = _median(values)
+            figures[contestant][name]["errors"] = sum(v["errors"] for v in values)
+    return figures
+
+
+async def measure_agui(sizes: Sizes, tmp: Path) -> dict[str, Any]:
+    """lcsse's AG-UI endpoint and ag-ui-langgraph's, both servers up at once."""
+    out: dict[str, Any] = {}
+    profiles: dict[str, profile.Profile] = {}
+    with (
+        lcsse_server(tmp / "lcsse-agui") as (lcsse_port, lcsse_proc),
+        uvicorn_server(tmp / "agui-peer", "benchmarks.agui_peer_app:app") as (
+            peer_port,
+            peer_proc,
+        ),
+    ):
+        ports = {"lcsse": lcsse_port, **dict.fromkeys(AGUI_PEERS, peer_port)}
+        logs = {"lcsse": tmp / "lcsse-agui" / "server.log"}
+        for contestant, port in ports.items():
+            log = logs.get(contestant, tmp / "agui-peer" / "server.log")
+            await agui_warm_up(contestant, port, log)
+        out["figures"] = await agui_figures(ports, sizes)
+        for server, contestant, pid in (
+            ("lcsse, AG-UI endpoint", "lcsse", lcsse_proc.pid),
+            ("ag-ui-langgraph (`emit_raw_events=False`)", "ag-ui-langgraph", peer_proc.pid),
+        ):
+            many = (ports[contestant], sizes.concurrent_streams, sizes.agui_concurrent_tokens)
+            title = f"{server}, {sizes.concurrent_streams} streams at rate 0"
+            profiles[title] = await profiled(
+                pid,
+                sizes.profile_seconds,
+                tmp / f"agui-{contestant}.txt",
+                lambda c=contestant, m=many: agui_streams(c, *m),
+            )
+    out["profiles"] = profiles
     return out
 
 
@@ -698,21 +906,182 @@ def render(results: dict[str, Any], sizes: Sizes, command: str, seconds: float) 
         + "\n".join(cost_lines)
         + "\n\n## Where the server's CPU goes (py-spy)\n\n"
         + "\n".join(sections)
+        + "\n"
+        + render_agui(results["agui"], sizes)
     )
+
+
+async def measure_only_agui(sizes: Sizes, tmp: Path) -> dict[str, Any]:
+    """``--only agui``: the client set up as ``measure`` sets it up, then the AG-UI rows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
+    await bare_stream(10)  # the client's own imports, before its heap is frozen
+    gc.collect()
+    gc.freeze()
+    return await measure_agui(sizes, tmp)
+
+
+AGUI_HEADING = "## AG-UI: the agent through lcsse and through ag-ui-langgraph"
+
+
+def render_agui(results: dict[str, Any], sizes: Sizes, note: str = "") -> str:
+    """The AG-UI section; ``note``: the command it came from when run alone."""
+    fig = results["figures"]
+    lc, lean, raw = fig["lcsse"], fig["ag-ui-langgraph"], fig["ag-ui-langgraph-raw"]
+
+    def ratio(a: float, b: float) -> str:
+        return f"{a / b:.2f}" if b else "n/a"
+
+    def both(key: str, load: str) -> str:
+        if load not in raw:
+            return ratio(lc[load][key], lean[load][key])
+        return (
+            f"{ratio(lc[load][key], lean[load][key])} "
+            f"({ratio(lc[load][key], raw[load][key])} of the defaults)"
+        )
+
+    def rate(load: dict[str, float]) -> str:
+        return (
+            f"{load['events_per_s']:.0f} ({load['tokens_per_s']:.0f}; "
+            f"{load['events_per_run']:.0f} per run), {load['errors']:.0f} errors"
+        )
+
+    def paced(load: dict[str, float] | None) -> str:
+        if load is None:
+            return "not measured"
+        return (
+            f"{load['live_p50_ms']:.2f} / {load['live_p99_ms']:.2f} while all were live "
+            f"({load['live_s']:.1f} s); {load['p50_ms']:.2f} / {load['p99_ms']:.2f} over the "
+            f"whole load, which took {load['seconds']:.1f} s; {load['errors']:.0f} errors"
+        )
+
+    def first(load: dict[str, float] | None) -> str:
+        if load is None:
+            return "not measured"
+        return f"{load['first_p50_ms']:.1f} / {load['first_p99_ms']:.1f}"
+
+    ideal = (sizes.agui_latency_tokens - 1) / sizes.latency_rate
+
+    rows = [
+        (
+            f"one stream, rate 0, {sizes.single_tokens}-token answer: AG-UI events/s "
+            "(answer tokens/s; events per run)",
+            "(none given)",
+            rate(lc["single"]),
+            rate(lean["single"]),
+            rate(raw["single"]),
+            f"events {both('events_per_s', 'single')}; tokens {both('tokens_per_s', 'single')}",
+        ),
+        (
+            f"{sizes.concurrent_streams} streams, rate 0, {sizes.agui_concurrent_tokens}-token "
+            "answers: total AG-UI events/s (answer tokens/s; events per run)",
+            ">= 1.3",
+            rate(lc["concurrent"]),
+            rate(lean["concurrent"]),
+            rate(raw["concurrent"]),
+            f"events {both('events_per_s', 'concurrent')}; tokens "
+            f"{both('tokens_per_s', 'concurrent')}",
+        ),
+        (
+            f"{sizes.latency_streams} streams at {sizes.latency_rate:g} tokens/s "
+            f"({sizes.agui_latency_tokens} tokens each), started together: delivery p50 / "
+            "p99 ms (a `TEXT_MESSAGE_CONTENT` received minus its token's stamp in the model) "
+            "while every stream was live, and over the whole load; how long it took (the "
+            f"model's pauses alone: {ideal:.2f} s)",
+            "p99 below ag-ui-langgraph's (ratio < 1)",
+            paced(lc["paced"]),
+            paced(lean["paced"]),
+            paced(raw.get("paced")),
+            f"p99 while all live {both('live_p99_ms', 'paced')}",
+        ),
+        (
+            "the same load: time to first token, from the request to its first "
+            "`TEXT_MESSAGE_CONTENT`, p50 / p99 ms",
+            "(not a target; a run's start-up)",
+            first(lc["paced"]),
+            first(lean["paced"]),
+            first(raw.get("paced")),
+            f"p99 {both('first_p99_ms', 'paced')}",
+        ),
+    ]
+    lines = [
+        "| figure | target | lcsse | ag-ui-langgraph | ag-ui-langgraph, defaults "
+        "| lcsse / ag-ui-langgraph |",
+        "|---|---|---|---|---|---|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+    sections = [profile.render(title, prof) for title, prof in results["profiles"].items()]
+    return (
+        f"{AGUI_HEADING}\n\n" + (f"{note}\n\n" if note else "") + "The agent of the graph "
+        "row (`benchmarks.model:make_agent`: `create_agent` on the bench model, no tools), "
+        "asked for its answer in an AG-UI `RunAgentInput` (camelCase, a fresh `threadId` "
+        "per run, one user message) and answering AG-UI events over SSE. lcsse: "
+        "`POST lcsse/api/chains/bench_agent/agui` on the Jupyter server. ag-ui-langgraph: "
+        "its own `add_langgraph_fastapi_endpoint(app, LangGraphAgent(...))` under uvicorn, "
+        "one worker (`benchmarks/agui_peer_app.py`), in two configurations: "
+        "`emit_raw_events=False` (the column the ratio is taken against: it sends the "
+        "events lcsse sends, and streams the answer's tokens faster) and its defaults, "
+        "which add a "
+        "`RAW` event per LangGraph `astream_events` record and a `rawEvent` copy inside "
+        "most other events, about two events per token. The peer needs a checkpointer "
+        "(`LangGraphAgent` reads the thread's state before and after each run and fails "
+        "without one): its graph has LangGraph's `InMemorySaver`, lcsse's has none. The "
+        "peer also builds the graph's input and output JSON schemas on every request "
+        "(`LangGraphAgent.get_schema_keys`, about 50 ms of CPU per run here), which is "
+        "its time to first token under load.\n\n"
+        "Events are the `data:` frames that parse as AG-UI events (a JSON object with a "
+        "`type`); tokens, the `TEXT_MESSAGE_CONTENT` deltas; a run counts as an error if "
+        "it failed, lost a token or sent no `RUN_FINISHED`. Throughput windows close at "
+        "the last stream's end as the client's socket saw it, before the client parses "
+        "what it read. Delivery latency is the existing paced rows' measure (the receive "
+        "time minus the token's stamp in the model), taken over the stretch in which all "
+        f"{sizes.latency_streams} streams were live (from the last stream's first token to "
+        "the first stream's last), so that each side is measured at the load the row "
+        "names however long its runs take to start, and over the whole load. Both "
+        "servers are up at once and measured in turns; medians of "
+        f"{sizes.repeats} repeats (errors: their sum).\n\n"
+        + "\n".join(lines)
+        + "\n\n"
+        + "\n".join(sections)
+    )
+
+
+def splice_agui(existing: str, section: str) -> str:
+    """``existing`` with its AG-UI section (always the last one) replaced by ``section``."""
+    head = ("\n" + existing).split(f"\n{AGUI_HEADING}", 1)[0].strip("\n")
+    return f"{head}\n\n{section}" if head else section
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for the test suite")
     parser.add_argument("--out", default=str(REPO / "BENCHMARKS.md"), help="where the table goes")
+    parser.add_argument(
+        "--only",
+        choices=["agui"],
+        help="run only these rows and replace their section of --out (the rest stays)",
+    )
     args = parser.parse_args(argv)
     sizes = SMOKE if args.smoke else Sizes()
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="lcsse-bench-") as tmp:
-        results = asyncio.run(measure(sizes, Path(tmp)))
     command = "python -m benchmarks.run" + (" --smoke" if args.smoke else "")
-    text = render(results, sizes, command, time.monotonic() - started)
-    Path(args.out).write_text(text, encoding="utf-8")
+    out = Path(args.out)
+    with tempfile.TemporaryDirectory(prefix="lcsse-bench-") as tmp:
+        if args.only == "agui":
+            results = asyncio.run(measure_only_agui(sizes, Path(tmp)))
+        else:
+            results = asyncio.run(measure(sizes, Path(tmp)))
+    seconds = time.monotonic() - started
+    if args.only == "agui":
+        machine = f"{platform.machine()}, {os.cpu_count()} cores"
+        note = f"Command: `{command} --only agui` (took {seconds:.0f} s). Machine: {machine}."
+        section = render_agui(results, sizes, note)
+        existing = out.read_text(encoding="utf-8") if out.exists() else ""
+        out.write_text(splice_agui(existing, section), encoding="utf-8")
+        print(section)
+        return
+    text = render(results, sizes, command, seconds)
+    out.write_text(text, encoding="utf-8")
     print(text)
 
 

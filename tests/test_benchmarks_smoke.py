@@ -52,3 +52,15 @@ def test_benchmark_when_smoke_sizes_then_writes_a_table_for_every_contestant(
     assert "exact: yes" in table
     figures = table.split("## LangChain's own cost per chunk")[0]  # both tables
     assert "nan" not in figures
+    assert "## AG-UI: the agent through lcsse and through ag-ui-langgraph" in table
+    assert (
+        "| figure | target | lcsse | ag-ui-langgraph | ag-ui-langgraph, defaults "
+        "| lcsse / ag-ui-langgraph |" in table
+    )
+    for figure in (
+        "total AG-UI events/s",
+        "delivery p50 / p99 ms (a `TEXT_MESSAGE_CONTENT`",
+        "time to first token",
+    ):
+        assert figure in table, figure
+    assert "nan" not in table.split("## AG-UI")[1].split("###")[0]
