@@ -91,6 +91,11 @@ class SSEStreamHandler(LCSSEHandler):
         self.set_header("X-Accel-Buffering", "no")
         # Compression buffers the stream and breaks proxies' idea of a live response.
         self._transforms = [t for t in self._transforms if not isinstance(t, GZipContentEncoding)]
+        # A token is a small write: Nagle's algorithm would hold it until the previous
+        # one is acknowledged (tornado leaves it on for HTTP responses).
+        stream = getattr(self.request.connection, "stream", None)
+        if stream is not None:
+            stream.set_nodelay(True)
 
     async def stream_run(self, run: Run, last_id: int, *, cancel_on_close: bool) -> None:
         """Replay what the client missed after ``last_id``, then follow live to the end."""
