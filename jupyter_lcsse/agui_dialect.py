@@ -153,8 +153,9 @@ class AguiDialect:
         self._frontend_tools = frozenset(frontend_tools)
         self._prefix = secrets.token_hex(4)  # message ids unique across runs of a thread
         self._count = 0
-        # Open text messages by their LangChain message id: (AG-UI id, graph node).
-        self._texts: dict[str | None, tuple[str, str | None]] = {}
+        # Open text messages by their LangChain message id: (AG-UI id, graph node, the
+        # message's content event, reused for each piece).
+        self._texts: dict[str | None, tuple[str, str | None, TextMessageContentEvent]] = {}
         self._reasoning: str | None = None  # the open reasoning message's id
         self._calls: dict[str, str] = {}  # open tool calls: id -> arguments so far
         self._steps: dict[str, int] = {}  # open steps: name -> how many times open
@@ -202,15 +203,17 @@ class AguiDialect:
             source = translator.message_id if translator else None
             open_text = self._texts.get(source)
             if open_text is not None:  # the next piece of an open message: nearly every token
-                piece = TextMessageContentEvent(
-                    message_id=open_text[0], delta=data, timestamp=_now_ms()
-                )
+                # One event per message, its delta and time set per piece and serialised
+                # at once: the package's model and encoder, without a model built per token.
+                piece = open_text[2]
+                piece.delta, piece.timestamp = data, _now_ms()
                 return [(None, frame_data(piece))]
             node = translator.node if translator else None
             # The node's model moved on to its next message: its last one is done.
             out = self._close_reasoning() + self._close_text_of(node)
             message_id = self._message_id(source, "msg")
-            self._texts[source] = (message_id, node)
+            piece = TextMessageContentEvent(message_id=message_id, delta="")
+            self._texts[source] = (message_id, node, piece)
             out.append(TextMessageStartEvent(message_id=message_id, role="assistant"))
             out.append(TextMessageContentEvent(message_id=message_id, delta=data))
             return _frames(out)
@@ -298,7 +301,7 @@ class AguiDialect:
 
     def _close_text(self) -> list[BaseEvent]:
         """End every open text message."""
-        out: list[BaseEvent] = [TextMessageEndEvent(message_id=m) for m, _ in self._texts.values()]
+        out: list[BaseEvent] = [TextMessageEndEvent(message_id=t[0]) for t in self._texts.values()]
         self._texts.clear()
         return out
 
@@ -306,7 +309,7 @@ class AguiDialect:
         """End the open text messages ``node`` streamed (and, with ``unattributed``, those
         no node is known for: a chain's, not a graph's)."""
         out: list[BaseEvent] = []
-        for source, (message_id, made_by) in list(self._texts.items()):
+        for source, (message_id, made_by, _) in list(self._texts.items()):
             if made_by == node or (unattributed and made_by is None):
                 del self._texts[source]
                 out.append(TextMessageEndEvent(message_id=message_id))
