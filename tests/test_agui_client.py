@@ -12,11 +12,7 @@ server`` on loopback and prints what it assembled; these tests read that.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,40 +20,21 @@ import pytest
 
 from jupyter_lcsse.offline_model import answer_for
 from jupyter_lcsse.sse import parse
+from tests.support.agui import (
+    AGENT_ANSWER,
+    BOOKING_QUESTION,
+    BOOKING_TOOL,
+    Server,
+    run_agent,
+    user,
+)
 from tests.support.chains import TEST_CHAINS
 from tests.support.lcsse_server import TOKEN, lcsse_server
 
-REPO = Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "tests" / "agui_client" / "run_agent.mjs"
-CLIENT = REPO / ".npm-tools" / "node_modules" / "@ag-ui" / "client"
-CLIENT_VERSION = "1.0.0"
-SCRIPT_TIMEOUT = 90  # seconds for one script (each of its runs aborts after RUN_TIMEOUT_MS)
-RUN_TIMEOUT_MS = 30_000
-
-AGENT_ANSWER = "*Offline model:* the `calculator` tool answered **42**, so the answer is **42**."
-BOOKING_QUESTION = "Please confirm booking for Tuesday"
 BOOKING_ANSWER = (
     "*Offline model:* the `confirm_booking` tool answered **confirmed**, "
     "so the answer is **confirmed**."
 )
-CONFIRM_BOOKING = {
-    "name": "confirm_booking",
-    "description": "Ask the user to confirm a booking; answers what they said.",
-    "parameters": {
-        "type": "object",
-        "properties": {"details": {"type": "string"}},
-        "required": ["details"],
-    },
-}
-
-
-@dataclass
-class Server:
-    url: str
-    log: Path
-
-    def log_tail(self, chars: int = 3000) -> str:
-        return self.log.read_text(errors="replace")[-chars:]
 
 
 @pytest.fixture(scope="module")
@@ -66,47 +43,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     chains = {name: TEST_CHAINS[name] for name in ("parallel_agent", "mixed_agent")}
     with lcsse_server(tmp, chains=chains) as url:
         yield Server(url, tmp / "server.log")
-
-
-def _node() -> str:
-    """The node binary, once the client package is where the script imports it from."""
-    fix = (
-        "run `bash scripts/test.sh` (it installs Node.js and @ag-ui/client@1.0.0 into .npm-tools/)"
-    )
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail(f"node is not installed: {fix}")
-    manifest = CLIENT / "package.json"
-    if not manifest.exists():
-        pytest.fail(f"@ag-ui/client is not installed at {CLIENT}: {fix}")
-    version = json.loads(manifest.read_text())["version"]
-    if version != CLIENT_VERSION:
-        pytest.fail(
-            f"@ag-ui/client {version} in .npm-tools/, the test needs {CLIENT_VERSION}: {fix}"
-        )
-    return node
-
-
-def run_agent(server: Server, scenario: dict[str, Any], token: str = TOKEN) -> dict[str, Any]:
-    """Run ``scenario`` (see run_agent.mjs) with HttpAgent; what the client assembled."""
-    scenario = {"timeoutMs": RUN_TIMEOUT_MS, **scenario}
-    command = [_node(), str(SCRIPT), server.url, token, json.dumps(scenario)]
-    try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=SCRIPT_TIMEOUT, cwd=REPO
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(
-            f"run_agent.mjs hung for {SCRIPT_TIMEOUT} s:\n{exc.stderr}\n{server.log_tail()}"
-        )
-    assert done.returncode == 0, (done.returncode, done.stdout, done.stderr, server.log_tail())
-    result: dict[str, Any] = json.loads(done.stdout)
-    assert result["clientVersion"] == CLIENT_VERSION
-    return result
-
-
-def user(content: str) -> dict[str, str]:
-    return {"id": "u1", "role": "user", "content": content}
 
 
 def shape(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -215,7 +151,7 @@ def booking_round_trip(server: Server) -> dict[str, Any]:
             "chain": "agent",
             "threadId": "booking-thread",
             "messages": [user(BOOKING_QUESTION)],
-            "tools": [CONFIRM_BOOKING],
+            "tools": [BOOKING_TOOL],
             "toolResults": {"confirm_booking": "confirmed"},
             "maxRuns": 3,  # two are expected: a third would mean the call came back
         },
@@ -324,7 +260,7 @@ def test_http_agent_when_model_calls_own_and_frontend_tool_at_once_then_only_fro
         {
             "chain": "mixed_agent",
             "messages": [user("hi")],
-            "tools": [CONFIRM_BOOKING],
+            "tools": [BOOKING_TOOL],
             "toolResults": {"confirm_booking": "confirmed"},
             "maxRuns": 3,
         },

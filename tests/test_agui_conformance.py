@@ -20,19 +20,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import SSEFetch
-from tests.test_agui_endpoint import run_input
+from tests.support.agui import BOOKING_TOOL, run_input
 
 VALIDATOR = Path(sys.executable).with_name("ag-ui-validate")
 REPORTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "agui-validate"
-BOOKING_TOOL = {
-    "name": "confirm_booking",
-    "description": "Ask the user to confirm a booking",
-    "parameters": {
-        "type": "object",
-        "properties": {"details": {"type": "string"}},
-        "required": ["details"],
-    },
-}
 
 
 async def validate(name: str, *target: str, extra: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -17,23 +17,9 @@ from tornado.httpclient import HTTPClientError
 
 from jupyter_lcsse.sse import ServerSentEvent
 from tests.conftest import SSEFetch, json_error
+from tests.support.agui import AGENT_ANSWER, BOOKING_TOOL, run_input
 
-AGENT_ANSWER = "*Offline model:* the `calculator` tool answered **42**, so the answer is **42**."
 AGUI = ("lcsse", "api", "chains")
-
-
-def run_input(content: str = "What is 6 times 7?", **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "threadId": "thread-1",
-        "runId": "run-1",
-        "messages": [{"id": "u1", "role": "user", "content": content}],
-        "tools": [],
-        "context": [],
-        "state": {},
-        "forwardedProps": {},
-    }
-    body.update(extra)
-    return body
 
 
 def agui_events(events: list[ServerSentEvent]) -> list[dict[str, Any]]:
@@ -217,8 +203,6 @@ async def test_native_run_when_resumed_at_agui_url_then_409(
 async def test_frontend_tool_when_called_then_run_ends_with_it_pending_and_not_run(
     sse_fetch: SSEFetch,
 ) -> None:
-    from tests.test_agui_conformance import BOOKING_TOOL
-
     body = run_input("Please confirm booking for Tuesday", tools=[BOOKING_TOOL])
     events = agui_events((await agui(sse_fetch, "agent", body)).events)
     (start,) = [e for e in events if e["type"] == "TOOL_CALL_START"]
@@ -247,8 +231,6 @@ async def test_agent_without_frontend_tools_middleware_when_tools_sent_then_not_
 ) -> None:
     """A create_agent agent that did not opt in (no FrontendTools) never sees the
     client's tools; the built-in agent, which did, calls the same one."""
-    from tests.test_agui_conformance import BOOKING_TOOL
-
     body = run_input("Please confirm booking for Tuesday", tools=[BOOKING_TOOL])
     events = agui_events((await agui(sse_fetch, "thinker", body)).events)
     assert "TOOL_CALL_START" not in types(events)

@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.support.agui import AGENT_ANSWER, Server
 from tests.support.lcsse_server import TOKEN, lcsse_server
 
 pytestmark = pytest.mark.browser
@@ -45,7 +46,6 @@ CLIENT_VERSION = "1.0.0"
 FIX = "run `bash scripts/test.sh` (it installs @ag-ui/client and esbuild into .npm-tools/)"
 
 QUESTION = "What is 6 times 7?"
-AGENT_ANSWER = "*Offline model:* the `calculator` tool answered **42**, so the answer is **42**."
 RUN_TIMEOUT_MS = 30_000
 PAGE_TIMEOUT_MS = 60_000
 
@@ -89,15 +89,6 @@ class Site:
     """The app's own web server: its origin (no trailing slash)."""
 
     origin: str
-
-
-@dataclass
-class Server:
-    url: str
-    log: Path
-
-    def log_tail(self, chars: int = 3000) -> str:
-        return self.log.read_text(errors="replace")[-chars:]
 
 
 @dataclass

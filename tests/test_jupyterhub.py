@@ -197,7 +197,7 @@ def test_hub_proxy_when_http_agent_runs_agent_then_tool_call_and_exact_answer(
     """An AG-UI frontend pointed at a notebook server behind JupyterHub: @ag-ui/client's
     HttpAgent, the user's hub token, the hub's proxy; the single-user server's auth
     must take the token header on a POST (no cookie, no XSRF), as for the native API."""
-    from tests.test_agui_client import AGENT_ANSWER, Server, run_agent, user
+    from tests.support.agui import AGENT_ANSWER, Server, run_agent, user
 
     hub.ensure_server()
     server = Server(f"{hub.url.rstrip('/')}/user/{USER}/", hub.log)

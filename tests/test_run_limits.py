@@ -10,8 +10,8 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from tests.conftest import SSEFetch, json_error
+from tests.support.agui import run_input
 from tests.support.chains import PROBE
-from tests.test_agui_endpoint import run_input
 
 
 @pytest.fixture
