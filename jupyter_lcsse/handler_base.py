@@ -38,8 +38,10 @@ from tornado.web import HTTPError, stream_request_body
 
 from .adapters import Mode
 from .chains import Chain, InputError
+from .json_limits import MAX_JSON_DEPTH, JSONTooDeep, loads_bounded
 from .masking import mask_secrets, scrub_uri
 from .native_dialect import Dialect
+from .request_config import runnable_config
 from .runs import Run, RunRegistry, TooManyRuns
 
 if TYPE_CHECKING:
@@ -48,13 +50,9 @@ if TYPE_CHECKING:
     from .app import LCSSEApp
 
 AUTH_RESOURCE = "lcsse"
-ALLOWED_CONFIG_KEYS = frozenset(
-    {"tags", "metadata", "run_name", "configurable", "recursion_limit", "max_concurrency"}
-)
 STREAM_BODY_KEYS = frozenset({"input", "config", "mode"})
 RUN_BODY_KEYS = STREAM_BODY_KEYS | {"chain"}
 DRAIN_BYTES = 8 * 1024 * 1024  # a refused body up to this size is read and dropped
-MAX_JSON_DEPTH = 100  # objects/arrays inside each other; real chain input is a few deep
 MAX_EVENT_ID_DIGITS = 18  # event ids are per-run counters; 18 digits is beyond any run
 UNKNOWN_RUN = "unknown run (it never existed, or it ended and was forgotten)"
 _MAX_ECHO = 40  # at most this much of a bad value is quoted back in an error message
@@ -168,23 +166,29 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
             waiting.set_exception(StreamClosedError())
 
     def json_body(self) -> dict[str, Any]:
-        """The request body as a JSON object, or 400 that says what is wrong."""
-        self.request.body = raw = b"".join(self._body_parts)
+        """The request body as a JSON object, or 400 that says what is wrong.
+
+        Once parsed, the raw body is let go (``request.body`` too): a handler that
+        streams keeps its request for as long as its reader stays, and a reader that
+        stopped reading must not pin a body of ``max_body_bytes`` each.
+        """
+        raw = b"".join(self._body_parts)
+        self._body_parts = []
         if not raw.strip():
             raise HTTPError(400, "request body is empty; send a JSON object")
         try:
-            body = json.loads(raw)
-        except RecursionError as exc:
+            body = loads_bounded(raw)
+        except JSONTooDeep as exc:
             raise HTTPError(400, _too_deep()) from exc
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise HTTPError(400, f"request body is not valid JSON: {exc}") from exc
         except ValueError as exc:  # e.g. an integer over sys.get_int_max_str_digits() digits
             reason = str(exc).split(";")[0]
             raise HTTPError(400, f"request body is not valid JSON: {reason}") from exc
+        finally:
+            del raw
         if not isinstance(body, dict):
             raise HTTPError(400, f"request body must be a JSON object, not {type(body).__name__}")
-        if _depth_exceeds(body, MAX_JSON_DEPTH):
-            raise HTTPError(400, _too_deep())
         return body
 
     def last_event_id(self) -> int:
@@ -280,7 +284,7 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
             chain_input = chain.coerce_input(body["input"])
         except InputError as exc:
             raise HTTPError(422, f"chain {chain.name!r}: {exc}") from exc
-        config = _runnable_config(body.get("config"))
+        config = runnable_config(body.get("config"))
         if chain.checkpointed and not ((config or {}).get("configurable") or {}).get("thread_id"):
             raise HTTPError(
                 422,
@@ -334,38 +338,3 @@ def _too_deep() -> str:
     return (
         f"request body is nested too deeply (at most {MAX_JSON_DEPTH} levels of objects and arrays)"
     )
-
-
-def _depth_exceeds(value: Any, limit: int) -> bool:
-    """Whether JSON ``value`` nests deeper than ``limit`` (iterative: no recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
-
-
-def _runnable_config(value: Any) -> RunnableConfig | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise HTTPError(400, f'"config" must be a JSON object, not {type(value).__name__}')
-    unknown = sorted(set(value) - ALLOWED_CONFIG_KEYS)
-    if unknown:
-        allowed = ", ".join(sorted(ALLOWED_CONFIG_KEYS))
-        raise HTTPError(422, f"config.{unknown[0]} is not allowed; allowed keys: {allowed}")
-    tags = value.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise HTTPError(422, "config.tags: must be a list of strings")
-    for key in ("metadata", "configurable"):
-        if not isinstance(value.get(key, {}), dict):
-            raise HTTPError(422, f"config.{key}: must be an object")
-    return cast(RunnableConfig, value)

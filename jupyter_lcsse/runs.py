@@ -47,10 +47,13 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from .adapters import Mode, is_graph, make_adapter
 from .inline_parsers import inline_str_parsers
+from .json_limits import utf8_safe
 from .masking import safe_error_message  # one place for every masking rule
 from .native_dialect import Dialect, NativeDialect
 from .sse import ServerSentEvent, encode
 from .stream_events import COUNTED, StreamEvent
+
+__all__ = ["ReplayGap", "Run", "RunRegistry", "TooManyRuns", "utf8_safe"]
 
 RunStatus = Literal["running", "complete", "error", "cancelled"]
 EndReason = Literal["complete", "error", "cancelled", "shutdown"]
@@ -62,20 +65,6 @@ class TooManyRuns(Exception):
 
 class ReplayGap(Exception):
     """The client asked to resume from an event the buffer no longer holds."""
-
-
-def utf8_safe(text: str) -> str:
-    """``text`` as UTF-8 can carry it: lone surrogates become U+FFFD.
-
-    ``str.encode("utf-8")`` raises on them, and Tornado encodes every write, so one such
-    frame made every write of its stream fail. A surrogate pair (what a UTF-16 source
-    leaves in a ``str``) becomes the one character it stands for.
-    """
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text
 
 
 class Run:
