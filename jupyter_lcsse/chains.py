@@ -20,24 +20,25 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from jsonschema.exceptions import ValidationError, best_match
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
 from .adapters import MODES, Mode, choose_mode, is_graph
-from .masking import public_url
+from .masking import EXCERPT, excerpt, public_message, public_url
 from .message_input import MessageInputError, MessageSchema
 from .offline_model import OfflineChatModel
 
 ENTRY_POINT_GROUP = "jupyter_lcsse.chains"
+MAX_INPUT_MESSAGE = 300  # characters of a 422's reason; the schema's part is bounded too
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a patient teaching assistant in a Jupyter notebook. Answer in markdown, "
@@ -78,12 +79,17 @@ class Chain:
     def stream_mode(self, requested: str | None) -> Mode:
         """The adapter mode for a request's ``"mode"`` (None: this chain's default).
 
-        Raises ``ValueError`` naming the modes for an unknown one.
+        Raises ``ValueError`` naming the modes for an unknown one (quoting an excerpt
+        of it: the client's ``"mode"`` may be anything, 60 KB or a key).
         """
         key = requested or self.mode
         mode = self._modes.get(key)
         if mode is None:
-            mode = self._modes[key] = choose_mode(self.runnable, key)
+            try:
+                mode = self._modes[key] = choose_mode(self.runnable, key)
+            except ValueError as exc:
+                message = str(exc).replace(repr(key), excerpt(key), 1)
+                raise ValueError(public_message(message, MAX_INPUT_MESSAGE)) from exc
         return mode
 
     @property
@@ -113,16 +119,14 @@ class Chain:
         try:
             converted = self.messages.convert(value)
         except MessageInputError as exc:
-            raise InputError(str(exc)) from exc
+            raise InputError(public_message(str(exc), MAX_INPUT_MESSAGE)) from exc
         if isinstance(value, list) and self.messages.top_level:
             return converted  # a list of messages, each read by LangChain above
         value = converted
         error = best_match(self._validator.iter_errors(value))
         if error is not None:
-            where = "input" + "".join(
-                f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.path
-            )
-            raise InputError(f"{where}: {error.message}")
+            message = f"{input_path(error.path)}: {schema_message(error)}"
+            raise InputError(public_message(message, MAX_INPUT_MESSAGE))
         return value
 
     def single_string_field(self) -> str | None:
@@ -134,6 +138,52 @@ class Chain:
             if (props.get(name) or {}).get("type") == "string":
                 return str(name)
         return None
+
+
+def input_path(path: Iterable[Any]) -> str:
+    """Where in the input a schema error is, as a client spells it: ``input.items[1]``.
+
+    A key that is no short identifier came from the client (a schema's
+    ``additionalProperties`` names no keys), so it is quoted as an excerpt:
+    ``input['sk-…']``.
+    """
+    out = "input"
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and part.isidentifier() and len(part) <= EXCERPT:
+            out += f".{part}"
+        else:
+            out += f"[{excerpt(part)}]"
+    return out
+
+
+def schema_message(error: ValidationError) -> str:
+    """jsonschema's message for ``error``, quoting the client's value as an excerpt.
+
+    jsonschema writes ``repr(instance)`` into its messages (``{'api_key': 'sk-…'} is
+    not of type 'string'``), whole: a key sent by mistake came back in the 422, and a
+    60 KB value came back in full, to the client and into the log. Each message quotes
+    the instance (and, for ``additionalProperties``, its keys) as jsonschema's
+    ``{instance!r}``, so that repr is swapped for an excerpt; the rest of the message
+    (the schema's types, enums, required names) is the admin's, and is kept.
+    """
+    message = error.message
+    instance = error.instance
+    if error.validator == "oneOf" and not error.context:  # valid under more than one
+        # jsonschema lists every schema it matched, a page of $refs for a message union.
+        return f"{excerpt(instance)} is valid under more than one of the given schemas"
+    quoted: list[Any] = [instance]
+    if isinstance(instance, dict):  # "Additional properties are not allowed ('k' was ...)"
+        quoted += [key for key in instance if isinstance(key, str)]
+    for value in quoted:
+        try:
+            text = repr(value)
+        except Exception:  # nothing jsonschema could have quoted either
+            continue
+        if text in message and (shown := excerpt(value)) != text:
+            message = message.replace(text, shown, 1)
+    return message
 
 
 def resolve_reference(ref: str) -> Runnable[Any, Any]:

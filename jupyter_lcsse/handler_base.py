@@ -25,6 +25,7 @@ a message and with every uncaught exception; ``_request_summary`` and
 
 from __future__ import annotations
 
+import contextlib
 import json
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
@@ -39,7 +40,7 @@ from tornado.web import HTTPError, stream_request_body
 from .adapters import Mode
 from .chains import Chain, InputError
 from .json_limits import MAX_JSON_DEPTH, JSONTooDeep, loads_bounded
-from .masking import mask_secrets, scrub_uri
+from .masking import excerpt, public_message, scrub_uri
 from .native_dialect import Dialect
 from .request_config import runnable_config
 from .runs import Run, RunRegistry, TooManyRuns
@@ -216,6 +217,10 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
         exc = (kwargs.get("exc_info") or (None, None, None))[1]
         if isinstance(exc, RetryLater):
             self.set_header("Retry-After", str(exc.retry_after))
+        if isinstance(exc, HTTPError) and exc.log_message:
+            # The last word on what an answer says (jupyter_server logs it once more):
+            # masked, one line, bounded, whatever the message quoted of the client.
+            _set_message(exc, _public(exc))
         super().write_error(status_code, **kwargs)
 
     def _request_summary(self) -> str:
@@ -237,9 +242,8 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
         """
         if isinstance(value, HTTPError):
             if value.log_message:
-                message = value.log_message % value.args if value.args else value.log_message
                 self.log.warning(
-                    "%d %s: %s", value.status_code, self._request_summary(), mask_secrets(message)
+                    "%d %s: %s", value.status_code, self._request_summary(), _public(value)
                 )
             return
         self.log.error("Uncaught exception %s", self._request_summary(), exc_info=value)
@@ -250,7 +254,7 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
         chain = self.chains.get(name)
         if chain is None:
             known = ", ".join(sorted(self.chains)) or "none"
-            raise HTTPError(404, f"unknown chain {name!r}; known chains: {known}")
+            raise HTTPError(404, f"unknown chain {excerpt(name)}; known chains: {known}")
         return chain
 
     def find_run(self, run_id: str) -> Run:
@@ -318,14 +322,34 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
         return url_path_join(self.base_url, "lcsse/api/runs", run.id, *parts)
 
 
+def _public(error: HTTPError) -> str:
+    """An ``HTTPError``'s message as an answer or a log line may carry it."""
+    # Not ``log_message`` on tornado >= 6.5: that property doubles each ``%``.
+    message = getattr(error, "_log_message", error.log_message) or ""
+    if error.args:
+        with contextlib.suppress(TypeError, ValueError):
+            message = message % error.args
+    return public_message(message)
+
+
+def _set_message(error: HTTPError, message: str) -> None:
+    """Replace ``error``'s message (an attribute before tornado 6.5, a property after)."""
+    error.args = ()
+    if hasattr(error, "_log_message"):
+        error._log_message = message
+    else:  # pragma: no cover - tornado < 6.5
+        setattr(error, "log_message", message)  # noqa: B010 - a read-only property since 6.5
+
+
 def _shown(text: str) -> str:
-    """``text`` cut to what an error message may echo of a client's input."""
-    return text if len(text) <= _MAX_ECHO else text[:_MAX_ECHO] + "…"
+    """``text`` (a client's key or header) as an error message may quote it: masked,
+    one line, cut to 40 characters."""
+    return public_message(text, limit=_MAX_ECHO)
 
 
 def shown_value(value: Any) -> str:
-    """A client's JSON value quoted in an error message, cut like ``_shown``."""
-    return _shown(repr(value))
+    """A client's JSON value quoted in an error message (``masking.excerpt``)."""
+    return excerpt(value)
 
 
 def _too_large(size: int, limit: int, *, streaming: bool = False) -> str:

@@ -20,6 +20,13 @@ Masking is deliberately eager: a masked word in an error message costs nothing, 
 leaked key costs a rotation. A configured secret shorter than 4 characters, and an
 environment value shorter than 8 (``SOME_TOKEN=true`` is a switch), is not masked
 verbatim (it would mask ordinary words); the shapes still apply.
+
+Error answers quote what a client sent (a 422 names the bad value), so they go through
+here too: ``excerpt`` is the one way to quote a client's value (its repr, masked, on
+one line, cut to 40 characters), and ``public_message`` the last word on any message
+that leaves in an answer (masked, one line, at most 1,000 characters). A client may
+send a key by mistake, or a 60 KB value on purpose; neither is echoed back in full,
+to the client or into the log.
 """
 
 from __future__ import annotations
@@ -28,10 +35,17 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
 MAX_MESSAGE = 500
+EXCERPT = 40  # characters of a client's value an error message may quote
+PUBLIC_MESSAGE = 1000  # characters of an error answer's message
+ELLIPSIS = "…"
+# Text past this (beyond the cut) is dropped before masking, which is not free on a
+# megabyte; it is longer than any secret, so one that starts before the cut is whole.
+_MASK_SPAN = 4096
 _MIN_SECRET = 4
 _MIN_ENV_SECRET = 8  # FOO_TOKEN=true is a switch, not a secret: "true" must stay readable
 
@@ -108,6 +122,44 @@ def safe_error_message(exc: BaseException, secrets_to_hide: Iterable[str] | None
     if len(text) > MAX_MESSAGE:
         text = text[: MAX_MESSAGE - 1] + "…"
     return text
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every character that is not printable escaped as ``repr`` does
+    (``\\n``, ``\\x1b``, ``\\u2028``, a lone surrogate): a quoted value cannot forge a
+    log line, move a terminal's cursor, or break the JSON encoder of an answer."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _bounded(text: str, limit: int) -> str:
+    """``text`` masked, on one line, and cut to ``limit`` characters with an ellipsis."""
+    limit = max(limit, 1)
+    text = _one_line(mask_secrets(text[: limit + _MASK_SPAN]))
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def excerpt(value: Any, limit: int = EXCERPT) -> str:
+    """A client's value as an error message may quote it: its repr, secrets masked, on
+    one line, at most ``limit`` characters (cut with an ellipsis).
+
+    The repr, so a string reads as one (``'abc'``) and a wrong type shows (``5``,
+    ``['a']``). Masked before it is cut, so the cut never leaves part of a secret that
+    the whole would have matched.
+    """
+    try:
+        text = repr(value)
+    except Exception:  # a repr that fails (or recurses too deep) still names the type
+        text = f"<{type(value).__name__}>"
+    return _bounded(text, limit)
+
+
+def public_message(text: str, limit: int = PUBLIC_MESSAGE) -> str:
+    """``text`` fit for an error answer (and its log line): secrets masked, one line,
+    at most ``limit`` characters. A safety net for every message; a message that quotes
+    a client's value should quote an ``excerpt`` of it in the first place."""
+    return _bounded(text, limit)
 
 
 def public_url(url: str) -> str:

@@ -11,6 +11,11 @@ item (``input.messages[1]: ...``), and the schema check covers the other fields.
 
 A bare string is a user message, and a bare list the messages, for a chain whose input
 is only ``messages`` (a LangGraph ``MessagesState`` graph, ``create_agent``).
+
+LangChain's own errors quote the message they could not read, whole (``Message dict
+must contain 'role' and 'content' keys, got {'api_key': 'sk-…'}``, a 60 KB role), so
+the two shapes it quotes are checked here first, and a 422 quotes only an ``excerpt``
+of the client's value; anything else LangChain says is masked and cut short.
 """
 
 from __future__ import annotations
@@ -21,7 +26,15 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
 from pydantic import ValidationError
 
+from .masking import excerpt, public_message
+
 __all__ = ["MessageInputError", "MessageSchema", "convert_messages"]
+
+# The roles (or ``type``s) LangChain reads, in the order its own error lists them;
+# "remove" (a ``RemoveMessage``, for a graph's state) it reads but does not list.
+ROLES = ("human", "user", "ai", "assistant", "function", "tool", "system", "developer")
+_READ_ROLES = (*ROLES, "remove")
+MAX_REASON = 160  # characters of what LangChain or pydantic says about a bad message
 
 
 class MessageInputError(ValueError):
@@ -44,15 +57,52 @@ def _first_line(exc: Exception) -> str:
 
 
 def _explain(exc: Exception) -> str:
-    """``.field: why`` for a message LangChain could not read (after its path)."""
+    """``.field: why`` for a message LangChain could not read (after its path).
+
+    pydantic's ``msg`` does not quote the value (its ``input`` is left out), but a
+    validator's own ``msg`` and LangChain's messages may: each is masked and cut.
+    """
     if isinstance(exc, ValidationError) and exc.errors():
         first = exc.errors()[0]
         # The field, not pydantic's union branch after it ("content.str").
         field = f".{first['loc'][0]}" if first["loc"] else ""
-        return f"{field}: {first['msg']}"
+        return f"{field}: {public_message(first['msg'], MAX_REASON)}"
     if isinstance(exc, KeyError):
-        return f": missing field {exc.args[0]!r}" if exc.args else ": a field is missing"
-    return f": {_first_line(exc)}"
+        return f": missing field {excerpt(exc.args[0])}" if exc.args else ": a field is missing"
+    return f": {public_message(_first_line(exc), MAX_REASON)}"
+
+
+def _role_of(item: Any) -> tuple[bool, Any]:
+    """Whether ``item`` has a role LangChain reads, and the role: a string, a message
+    or a serialized message has none (its class names it).
+
+    Raises ``MessageInputError`` for a message object without a role or content, the
+    one error LangChain words by quoting the whole message back.
+    """
+    if isinstance(item, tuple):
+        return True, item[0]
+    if not isinstance(item, Mapping):
+        return False, None
+    if item.get("lc") == 1 and item.get("type") == "constructor":
+        return False, None
+    if ("role" not in item and "type" not in item) or "content" not in item:
+        keys = ", ".join(excerpt(key) for key in list(item)[:5])
+        more = ", …" if len(item) > 5 else ""
+        raise MessageInputError(
+            ': a message needs "role" (or "type") and "content"; this one has '
+            + (f"{keys}{more}" if keys else "no keys")
+        )
+    return True, item["role"] if "role" in item else item["type"]
+
+
+def _check_role(item: Any) -> None:
+    """Refuse a role LangChain would refuse, in its words, quoting only an excerpt."""
+    has_role, role = _role_of(item)
+    if has_role and (not isinstance(role, str) or role not in _READ_ROLES):
+        roles = ", ".join(repr(r) for r in ROLES[:-1])
+        raise MessageInputError(
+            f": Unexpected message type: {excerpt(role)}. Use one of {roles}, or {ROLES[-1]!r}."
+        )
 
 
 def convert_messages(value: Any, where: str) -> list[BaseMessage]:
@@ -68,6 +118,10 @@ def convert_messages(value: Any, where: str) -> list[BaseMessage]:
     for i, item in enumerate(value):
         if isinstance(item, list) and len(item) == 2:
             item = (item[0], item[1])  # JSON has no tuples: ["user", "hi"]
+        try:
+            _check_role(item)
+        except MessageInputError as exc:
+            raise MessageInputError(f"{where}[{i}]{exc}") from None
         try:
             out.extend(convert_to_messages([item]))
         except Exception as exc:  # LangChain raises many kinds here; each is a 422

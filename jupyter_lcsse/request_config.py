@@ -2,8 +2,25 @@
 
 LangChain reads a ``RunnableConfig``'s keys deep inside a run, so a bad value that
 passed the door failed there, with a traceback in the log and an ``error`` event the
-client could not act on. Each key a client may send is checked here, and a bad one is
-a 422 naming it, before any run starts.
+client could not act on (``"recursion_limit": "abc"`` ended a run with ``'<' not
+supported between instances of 'str' and 'int'``, ``"max_concurrency": -1`` with
+``Semaphore initial value must be >= 0``). Each key a client may send is checked here
+for type and range, and a bad one is a 422 naming it, before any run starts:
+
+- ``recursion_limit``: an integer from 1 to ``MAX_RECURSION_LIMIT`` (100,000; a JSON
+  ``true`` is no integer). The limit is what stops a graph that loops, and nothing
+  else bounds a run's length but cancelling it, while each step may be a billed model
+  call. LangGraph's own default is 10,007 and ``create_agent``'s 9,999, so a client
+  may lower the limit freely and raise it tenfold, but not turn it off with
+  ``10**4000``.
+- ``max_concurrency``: an integer of at least 1, no upper bound (``null``, LangChain's
+  "no limit", already allows any number).
+- ``tags``: a list of strings; ``run_name``: a string; ``metadata`` and
+  ``configurable``: objects (their values are the chain's business).
+
+``null`` for any key is that key left out: LangChain reads ``None`` as "not set", and
+it is dropped here so no code that merges configs ever sees it. A message quotes only
+an ``excerpt`` of the client's value (40 characters, secrets masked).
 """
 
 from __future__ import annotations
@@ -13,26 +30,72 @@ from typing import Any, cast
 from langchain_core.runnables import RunnableConfig
 from tornado.web import HTTPError
 
-__all__ = ["ALLOWED_CONFIG_KEYS", "runnable_config"]
+from .masking import EXCERPT, excerpt, mask_secrets
+
+__all__ = ["ALLOWED_CONFIG_KEYS", "MAX_RECURSION_LIMIT", "runnable_config"]
 
 ALLOWED_CONFIG_KEYS = frozenset(
     {"tags", "metadata", "run_name", "configurable", "recursion_limit", "max_concurrency"}
 )
+MAX_RECURSION_LIMIT = 100_000
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _refuse(key: str, rule: str, value: Any) -> HTTPError:
+    return HTTPError(422, f"config.{key}: must be {rule}, not {excerpt(value)}")
+
+
+def _check(key: str, value: Any) -> None:
+    """Raise the 422 for ``config[key] = value`` when LangChain could not use it."""
+    if key == "recursion_limit":
+        if not _is_int(value) or not 1 <= value <= MAX_RECURSION_LIMIT:
+            raise _refuse(key, f"an integer from 1 to {MAX_RECURSION_LIMIT}", value)
+    elif key == "max_concurrency":
+        if not _is_int(value) or value < 1:
+            raise _refuse(key, "an integer of at least 1 (or null for no limit)", value)
+    elif key == "tags":
+        if not isinstance(value, list):
+            raise _refuse(key, "a list of strings", value)
+        for i, tag in enumerate(value):
+            if not isinstance(tag, str):
+                raise _refuse(f"{key}[{i}]", "a string", tag)
+    elif key == "run_name":
+        if not isinstance(value, str):
+            raise _refuse(key, "a string", value)
+    elif key in ("metadata", "configurable"):
+        if not isinstance(value, dict):
+            raise _refuse(key, "an object", value)
+        for name in value:
+            if not isinstance(name, str):  # JSON's never are; a Python caller's may be
+                raise HTTPError(422, f"config.{key}: must have string keys, not {excerpt(name)}")
+
+
+def _key_shown(key: Any) -> str:
+    """``config.name`` for a client's key that reads as a name, else ``config['…']``."""
+    text = str(key)
+    if text.isidentifier() and len(text) <= EXCERPT:
+        return f"config.{mask_secrets(text)}"
+    return f"config[{excerpt(key)}]"
 
 
 def runnable_config(value: Any) -> RunnableConfig | None:
+    """The request's ``"config"`` as the run's ``RunnableConfig``, ``null`` values left
+    out; 400 when it is no object, 422 naming the first key that is not allowed or not
+    usable (see the module docstring for each key's rule)."""
     if value is None:
         return None
     if not isinstance(value, dict):
         raise HTTPError(400, f'"config" must be a JSON object, not {type(value).__name__}')
-    unknown = sorted(set(value) - ALLOWED_CONFIG_KEYS)
+    unknown = sorted((key for key in value if key not in ALLOWED_CONFIG_KEYS), key=str)
     if unknown:
         allowed = ", ".join(sorted(ALLOWED_CONFIG_KEYS))
-        raise HTTPError(422, f"config.{unknown[0]} is not allowed; allowed keys: {allowed}")
-    tags = value.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise HTTPError(422, "config.tags: must be a list of strings")
-    for key in ("metadata", "configurable"):
-        if not isinstance(value.get(key, {}), dict):
-            raise HTTPError(422, f"config.{key}: must be an object")
-    return cast(RunnableConfig, value)
+        raise HTTPError(422, f"{_key_shown(unknown[0])} is not allowed; allowed keys: {allowed}")
+    config: dict[str, Any] = {}
+    for key in sorted(value):
+        if value[key] is not None:
+            _check(key, value[key])
+            config[key] = value[key]
+    return cast(RunnableConfig, config)
