@@ -74,8 +74,10 @@ from ag_ui.core import (
     ToolCallResultEvent,
     ToolCallStartEvent,
 )
+from pydantic_core import PydanticSerializationError
 
 from .agui_messages import state_messages_to_agui
+from .json_limits import fix_surrogates, loads_bounded
 from .native_dialect import Frame, to_json
 from .stream_events import (
     DATA,
@@ -99,8 +101,18 @@ CUSTOM_PREFIX = "lcsse."
 
 
 def frame_data(event: BaseEvent) -> str:
-    """An event's JSON exactly as ``ag_ui.encoder.EventEncoder`` writes it."""
-    return event.model_dump_json(by_alias=True)
+    """An event's JSON exactly as ``ag_ui.encoder.EventEncoder`` writes it.
+
+    A lone surrogate in any of its strings (a model's sliced emoji, a chain's odd
+    text) becomes U+FFFD, as in the native dialect: pydantic's serialiser refuses
+    it, which once ended the run with ``RUN_ERROR PydanticSerializationError``. Only
+    such an event takes the slower path, rebuilt from its fixed fields.
+    """
+    try:
+        return event.model_dump_json(by_alias=True)
+    except PydanticSerializationError:
+        fixed = fix_surrogates(event.model_dump(by_alias=True))
+        return type(event).model_validate(fixed).model_dump_json(by_alias=True)
 
 
 def _now_ms() -> int:
@@ -127,7 +139,7 @@ def _parses(args: str) -> bool:
     if not args.strip():
         return True
     try:
-        json.loads(args)
+        loads_bounded(args)
     except ValueError:
         return False
     return True
@@ -165,7 +177,7 @@ class AguiDialect:
         self._translator: ChunkTranslator | None = None
         self._ended = False
 
-    def bind(self, translator: ChunkTranslator) -> None:
+    def bind(self, translator: ChunkTranslator | None) -> None:
         self._translator = translator
 
     def _message_id(self, given: str | None, kind: str) -> str:
@@ -294,7 +306,11 @@ class AguiDialect:
         out: list[BaseEvent] = [StateSnapshotEvent(snapshot=_json_safe(rest))]
         messages = state.get("messages")
         if isinstance(messages, list):
-            out.append(MessagesSnapshotEvent(messages=state_messages_to_agui(messages)))
+            out.append(
+                MessagesSnapshotEvent(
+                    messages=state_messages_to_agui(messages, f"msg-{self._prefix}")
+                )
+            )
         return out
 
     # -- closing what is open --------------------------------------------------------

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ag_ui.core import RunAgentInput, Tool
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -35,6 +37,7 @@ from .adapters import is_graph, unwrapped
 from .agui_messages import AguiMessageError, agui_to_langchain
 from .chains import Chain
 from .frontend_tools import CONFIG_KEY
+from .masking import excerpt
 
 __all__ = ["AguiInputError", "AguiRun", "parse_run_input"]
 
@@ -138,6 +141,52 @@ def chain_input(chain: Chain, messages: list[BaseMessage], state: Any) -> Any:
     )
 
 
+def _json_type(value: Any) -> str:
+    """The JSON name of ``value``'s type, as a JSON Schema error says it."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
+
+
+def _check_tools(tools: Sequence[Tool]) -> None:
+    """Refuse a tool whose ``parameters`` is no JSON Schema of an object (checked with
+    ``jsonschema``'s own meta-schema), and a second tool of one name: both were taken,
+    and the run then failed inside the model's tool binding, after the 200."""
+    names: dict[str, int] = {}
+    for i, tool in enumerate(tools):
+        where = f"tools[{i}] ({excerpt(tool.name)})"
+        first = names.setdefault(tool.name, i)
+        if first != i:
+            raise AguiInputError(f"{where}: a tool of this name is already tools[{first}]")
+        parameters = tool.parameters
+        if parameters is None:
+            continue
+        if not isinstance(parameters, dict):
+            raise AguiInputError(
+                f"{where}: parameters must be a JSON Schema object, not {type(parameters).__name__}"
+            )
+        kind = parameters.get("type", "object")
+        if kind != "object":
+            raise AguiInputError(
+                f'{where}: parameters must describe an object ("type": "object"), not '
+                f"{excerpt(kind)}"
+            )
+        try:
+            Draft202012Validator.check_schema(parameters)
+        except SchemaError as exc:
+            path = "".join(
+                f"[{part}]" if isinstance(part, int) else f".{part}" for part in exc.path
+            )
+            if exc.validator == "type":
+                wanted = exc.validator_value
+                wanted = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
+                why = f"must be of type {wanted}, not {_json_type(exc.instance)}"
+            else:
+                why = f"fails the JSON Schema rule {exc.validator!r}: {excerpt(exc.instance)}"
+            raise AguiInputError(
+                f"{where}: parameters{path} is no valid JSON Schema: {why}"
+            ) from exc
+
+
 def _openai_tool(tool: Tool) -> dict[str, Any]:
     """An AG-UI tool in OpenAI's format, what ``bind_tools`` takes from a dict (a tool
     with no parameters takes an empty object: providers refuse a null schema)."""
@@ -160,6 +209,7 @@ def parse_run_input(chain: Chain, body: dict[str, Any]) -> AguiRun:
     except AguiMessageError as exc:
         raise AguiInputError(str(exc)) from exc
     tools = list(agui.tools or [])
+    _check_tools(tools)
     configurable: dict[str, Any] = {"thread_id": agui.thread_id}
     if tools:
         configurable[CONFIG_KEY] = [_openai_tool(tool) for tool in tools]

@@ -32,6 +32,9 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.messages import SystemMessage as LCSystemMessage
 from langchain_core.messages import ToolMessage as LCToolMessage
 
+from .json_limits import JSONTooDeep, loads_bounded
+from .masking import excerpt
+
 __all__ = ["AguiMessageError", "agui_to_langchain", "state_messages_to_agui"]
 
 
@@ -63,24 +66,44 @@ def _args(call: ToolCall, where: str) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        args = json.loads(raw)
+        args = loads_bounded(raw)  # bounded as the body is: JSON in a string is JSON too
+    except JSONTooDeep as exc:
+        raise AguiMessageError(f"{where}.function.arguments is {exc}") from exc
     except ValueError as exc:
         raise AguiMessageError(f"{where}.function.arguments is not JSON: {exc}") from exc
     return args if isinstance(args, dict) else {"input": args}
 
 
+def _check_ids(messages: Sequence[Message]) -> None:
+    """Refuse two messages with one id: LangGraph merges messages by id, so the earlier
+    one (a question) silently vanished. An empty id is no id, and is not compared."""
+    seen: dict[str, int] = {}
+    for i, message in enumerate(messages):
+        if not message.id:
+            continue
+        first = seen.setdefault(message.id, i)
+        if first != i:
+            raise AguiMessageError(
+                f"messages[{i}].id: {excerpt(message.id)} is the id of messages[{first}] too; "
+                "each message needs an id of its own (or an empty one)"
+            )
+
+
 def agui_to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:
     """The conversation as LangChain messages; reasoning and activity messages, which
-    are for display, are left out. Raises ``AguiMessageError``."""
+    are for display, are left out. An empty id becomes none, for LangChain (or the
+    graph's ``add_messages``) to make one. Raises ``AguiMessageError``."""
+    _check_ids(messages)
     out: list[BaseMessage] = []
     names: dict[str, str] = {}  # tool call id -> tool name, for the tool messages
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         role = message.role
+        message_id = message.id or None
         if role == "user":
-            out.append(HumanMessage(_text(message.content, where), id=message.id))
+            out.append(HumanMessage(_text(message.content, where), id=message_id))
         elif role in ("system", "developer"):
-            out.append(LCSystemMessage(_text(message.content, where), id=message.id))
+            out.append(LCSystemMessage(_text(message.content, where), id=message_id))
         elif role == "assistant":
             assert isinstance(message, AssistantMessage)
             calls = [
@@ -92,13 +115,13 @@ def agui_to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:
                 for j, call in enumerate(message.tool_calls or [])
             ]
             names.update((call.id, call.function.name) for call in message.tool_calls or [])
-            out.append(AIMessage(_text(message.content, where), id=message.id, tool_calls=calls))
+            out.append(AIMessage(_text(message.content, where), id=message_id, tool_calls=calls))
         elif role == "tool":
             assert isinstance(message, ToolMessage)
             out.append(
                 LCToolMessage(
                     _text(message.content, where),
-                    id=message.id,
+                    id=message_id,
                     tool_call_id=message.tool_call_id,
                     name=names.get(message.tool_call_id),
                     status="error" if message.error else "success",
@@ -121,13 +144,21 @@ def _content_text(content: Any) -> str:
 
 def state_messages_to_agui(messages: Sequence[Any], id_prefix: str = "msg") -> list[Message]:
     """A graph state's messages (as ``adapters.message_dict`` writes them) for
-    ``MESSAGES_SNAPSHOT``. A message without an id gets one from its position."""
+    ``MESSAGES_SNAPSHOT``. A message without an id gets one from its position, unless
+    another message already has that one (a client may call its own ``msg-0``)."""
     out: list[Message] = []
+    taken = {str(m.get("id")) for m in messages if isinstance(m, dict) and m.get("id")}
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
             continue
         kind = message.get("type")
-        message_id = str(message.get("id") or f"{id_prefix}-{i}")
+        message_id = str(message.get("id") or "")
+        if not message_id:
+            message_id, n = f"{id_prefix}-{i}", 0
+            while message_id in taken:
+                n += 1
+                message_id = f"{id_prefix}-{i}-{n}"
+            taken.add(message_id)
         text = _content_text(message.get("content"))
         name = message.get("name") or None
         if kind == "human":

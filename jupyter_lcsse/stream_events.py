@@ -40,6 +40,8 @@ from typing import Any, NamedTuple
 from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
 
+from .json_limits import loads_bounded
+
 __all__ = [
     "ANSWER_KEYS",
     "COUNTED",
@@ -306,8 +308,8 @@ class ChunkTranslator:
         call = self._calls.pop(key)
         raw = "".join(call.args)
         try:
-            args = json.loads(raw) if raw.strip() else {}
-        except ValueError:
+            args = loads_bounded(raw) if raw.strip() else {}
+        except ValueError:  # not JSON, or nested past the bound a client's JSON has
             args = {}
         if not isinstance(args, dict):
             args = {"input": args}
