@@ -7,6 +7,7 @@ their module (pytest's own fixture overriding), so each file says what it runs w
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +73,42 @@ class SSEResponse:
 
     def of_type(self, name: str) -> list[ServerSentEvent]:
         return [e for e in self.events if e.event == name]
+
+
+class LogLines(logging.Handler):
+    """Collects every record as a formatted line (``server_log``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def server_log(jp_serverapp: Any) -> Iterator[LogLines]:
+    """Every line the server logs during the test, as its handlers would format it.
+
+    Jupyter's loggers (the server's, the extension's) do not propagate to the root,
+    so the handler goes on the root and on every logger that does not propagate.
+    """
+    handler = LogLines()
+    loggers = {logging.getLogger(), jp_serverapp.log}
+    loggers |= {
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger) and not logger.propagate
+    }
+    levels = {logger: logger.level for logger in loggers}
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    yield handler
+    for logger in loggers:
+        logger.removeHandler(handler)
+        logger.setLevel(levels[logger])
 
 
 class StopReading(Exception):

@@ -10,14 +10,12 @@ input (LangChain's), the config, through the stream, runs and AG-UI endpoints.
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from tests.conftest import json_error
+from tests.conftest import LogLines, json_error
 from tests.support.agui import run_input
 
 CHAINS = ("lcsse", "api", "chains")
@@ -56,37 +54,6 @@ def _native_or_agui(endpoint: str, question: Any) -> dict[str, Any]:
     if endpoint.startswith("agui"):
         return run_input(messages=[], state={"question": question})
     return {"input": {"question": question}}
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
-@pytest.fixture
-def server_log(jp_serverapp: Any) -> Iterator[_Collect]:
-    """Every line the server logs during the test, as its handlers would format it
-    (Jupyter's loggers do not propagate: the handler goes on each that does not)."""
-    handler = _Collect()
-    loggers = {logging.getLogger(), jp_serverapp.log}
-    loggers |= {
-        logger
-        for logger in logging.Logger.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger) and not logger.propagate
-    }
-    levels = {logger: logger.level for logger in loggers}
-    for logger in loggers:
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
-    yield handler
-    for logger in loggers:
-        logger.removeHandler(handler)
-        logger.setLevel(levels[logger])
 
 
 # -- secrets in the client's value are masked in the answer ------------------------------
@@ -228,7 +195,7 @@ HUGE_CASES = [
 )
 async def test_error_when_value_is_60kb_then_answer_and_log_quote_a_short_excerpt(
     jp_fetch: Any,
-    server_log: _Collect,
+    server_log: LogLines,
     chain: str,
     endpoint: str,
     body: dict[str, Any],
@@ -246,7 +213,7 @@ async def test_error_when_value_is_60kb_then_answer_and_log_quote_a_short_excerp
 
 
 async def test_unknown_chain_when_its_name_is_60kb_or_a_key_then_404_quotes_it_short(
-    jp_fetch: Any, server_log: _Collect
+    jp_fetch: Any, server_log: LogLines
 ) -> None:
     for name in (HUGE, "sk-proj-abcdefghijklmnopqrstuvwxyz0123"):
         with pytest.raises(HTTPClientError) as info:
@@ -259,7 +226,7 @@ async def test_unknown_chain_when_its_name_is_60kb_or_a_key_then_404_quotes_it_s
 
 
 async def test_error_when_value_holds_control_characters_then_answer_is_one_line(
-    jp_fetch: Any, server_log: _Collect
+    jp_fetch: Any, server_log: LogLines
 ) -> None:
     """A quoted value must not forge a log line or move a terminal's cursor."""
     body = {"input": {"messages": [{"role": "x\n[W 2026 ServerApp] forged\x1b[2J", "content": ""}]}}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,7 +18,7 @@ import pytest
 from langchain_core.runnables import RunnableLambda
 from tornado.httpclient import HTTPClientError
 
-from tests.conftest import SSEFetch, json_error
+from tests.conftest import LogLines, SSEFetch, json_error
 from tests.support.chains import TEST_CHAINS
 
 STREAM = ("lcsse", "api", "chains", "default", "stream")
@@ -444,40 +443,6 @@ async def test_post_stream_when_run_id_unknown_or_other_chain_then_error_and_no_
 # -- 6. the token never reaches the log ---------------------------------------------
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
-@pytest.fixture
-def server_log(jp_serverapp: Any) -> Iterator[_Collect]:
-    """Every line the server logs during the test, as its handlers would format it.
-
-    Jupyter's loggers (the server's, the extension's) do not propagate to the root,
-    so the handler goes on the root and on every logger that does not propagate.
-    """
-    handler = _Collect()
-    loggers = {logging.getLogger(), jp_serverapp.log}
-    loggers |= {
-        logger
-        for logger in logging.Logger.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger) and not logger.propagate
-    }
-    levels = {logger: logger.level for logger in loggers}
-    for logger in loggers:
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
-    yield handler
-    for logger in loggers:
-        logger.removeHandler(handler)
-        logger.setLevel(levels[logger])
-
-
 @pytest.mark.parametrize(
     ("method", "parts", "body", "code"),
     [
@@ -493,7 +458,7 @@ def server_log(jp_serverapp: Any) -> Iterator[_Collect]:
 async def test_log_when_error_request_carries_token_in_url_then_token_not_logged(
     jp_fetch: Any,
     jp_serverapp: Any,
-    server_log: _Collect,
+    server_log: LogLines,
     method: str,
     parts: tuple[str, ...],
     body: str | None,
@@ -518,7 +483,7 @@ async def test_log_when_error_request_carries_token_in_url_then_token_not_logged
 
 
 async def test_log_when_uncaught_exception_quotes_a_key_then_traceback_logged_masked(
-    jp_fetch: Any, server_log: _Collect
+    jp_fetch: Any, server_log: LogLines
 ) -> None:
     # The uncaught-exception line went to the server's logger, which masks nothing.
     got, _ = await _error(

@@ -26,9 +26,8 @@ from jupyter_lcsse.masking import (
     scrub_uri,
 )
 from jupyter_lcsse.offline_model import OfflineChatModel
-from tests.conftest import SSEFetch
+from tests.conftest import LogLines, SSEFetch
 from tests.support.chains import TEST_CHAINS
-from tests.test_request_hardening import _Collect, server_log  # noqa: F401  (fixture)
 
 # Real shapes, fake values (none of them is a live credential).
 AWS = "AKIAIOSFODNN7EXAMPLE"
@@ -189,7 +188,7 @@ async def test_error_event_when_chain_error_quotes_secrets_then_all_masked(
 async def test_server_log_when_chain_error_quotes_secrets_then_traceback_logged_masked(
     sse_fetch: SSEFetch,
     jp_serverapp: Any,
-    server_log: _Collect,  # noqa: F811
+    server_log: LogLines,
 ) -> None:
     token = jp_serverapp.identity_provider.token
     await sse_fetch(
