@@ -1046,6 +1046,23 @@ def render_agui(results: dict[str, Any], sizes: Sizes, note: str = "") -> str:
     )
 
 
+MEMORY_HEADING = "## Memory over many runs"
+
+
+def keep_memory(existing: str, text: str) -> str:
+    """``text`` (a full run's tables) with ``existing``'s memory section kept, before
+    the AG-UI section: ``benchmarks/memory.py`` measures it, not this run."""
+    if f"\n{MEMORY_HEADING}" not in "\n" + existing:
+        return text
+    rest = ("\n" + existing).split(f"\n{MEMORY_HEADING}", 1)[1]
+    body = rest.split("\n## ", 1)[0].rstrip("\n")
+    section = f"{MEMORY_HEADING}{body}\n\n"
+    if f"\n{AGUI_HEADING}" in text:
+        head, tail = text.split(f"\n{AGUI_HEADING}", 1)
+        return f"{head.rstrip()}\n\n{section}{AGUI_HEADING}{tail}"
+    return f"{text.rstrip()}\n\n{section}"
+
+
 def splice_agui(existing: str, section: str) -> str:
     """``existing`` with its AG-UI section (always the last one) replaced by ``section``."""
     head = ("\n" + existing).split(f"\n{AGUI_HEADING}", 1)[0].strip("\n")
@@ -1081,6 +1098,8 @@ def main(argv: list[str] | None = None) -> None:
         print(section)
         return
     text = render(results, sizes, command, seconds)
+    if out.exists():
+        text = keep_memory(out.read_text(encoding="utf-8"), text)
     out.write_text(text, encoding="utf-8")
     print(text)
 

@@ -314,6 +314,7 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
                 config=config,
                 mode=mode,
                 dialect=dialect,
+                input_bytes=self._body_size,
             )
         except TooManyRuns as exc:
             raise RetryLater(str(exc), retry_after=self.lcsse.retry_after_seconds) from exc

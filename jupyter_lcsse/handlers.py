@@ -142,6 +142,7 @@ class ChainStreamHandler(_ResumingStream):
                 f"({chain.name!r}); leave it out, the URL names the chain",
             )
         run = self.start_run(chain, body, RUN_BODY_KEYS)
+        del body  # a reader that stops reading must not pin the request's input
         self.set_header("X-LCSSE-Run-Id", run.id)
         await self.stream_run(run, 0, cancel_on_close=True)
 

@@ -39,8 +39,9 @@ class Dialect(Protocol):
         """The encoded frame(s) sent on every connection before the log (no id)."""
         ...
 
-    def bind(self, translator: ChunkTranslator) -> None:
-        """The run's translator, whose ``message_id`` names the message being streamed."""
+    def bind(self, translator: ChunkTranslator | None) -> None:
+        """The run's translator, whose ``message_id`` names the message being streamed
+        (``None`` once the run has ended: a finished run lets its translator go)."""
         ...
 
     def start(self) -> Iterable[Frame]:
@@ -89,7 +90,7 @@ class NativeDialect:
     def metadata(self, info: dict[str, Any]) -> str:
         return encode(ServerSentEvent(event="metadata", data=to_json(info)))
 
-    def bind(self, translator: ChunkTranslator) -> None:
+    def bind(self, translator: ChunkTranslator | None) -> None:
         pass  # native events name no messages
 
     def start(self) -> Iterable[Frame]:

@@ -25,6 +25,13 @@ Quirks, on purpose:
   bytes for ASCII text; other text takes 2 or 4 bytes a character in memory. A
   client that asks to resume from before the oldest kept frame gets ``ReplayGap``
   (410), never a stream with a silent hole in it.
+- A finished run keeps only what a replay needs: its frames, its figures and its
+  dialect's name. Its input (an AG-UI client's whole conversation, with every run),
+  config, runnable, adapter and task are let go when it ends, and the input already
+  when the chain's stream has taken it, so a finished run costs its frames (counted
+  by ``max_finished_bytes``) and a reader that stopped reading pins no input. Nothing
+  of a run refers back to it in a cycle, so it is freed when the registry forgets
+  it, not at the next full collection.
 - Text that UTF-8 cannot carry (lone surrogates: a model's sliced emoji, or JSON input
   with a ``\\ud800`` escape) is sent with U+FFFD in their place; a valid surrogate pair
   becomes its character. Without that the first such frame broke every write of the
@@ -35,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import secrets
 import sys
@@ -45,7 +53,7 @@ from typing import Any, Literal, cast
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from .adapters import Mode, is_graph, make_adapter
+from .adapters import Adapter, Mode, is_graph, make_adapter
 from .inline_parsers import inline_str_parsers
 from .json_limits import utf8_safe
 from .masking import safe_error_message  # one place for every masking rule
@@ -53,7 +61,7 @@ from .native_dialect import Dialect, NativeDialect
 from .sse import ServerSentEvent, encode
 from .stream_events import COUNTED, StreamEvent
 
-__all__ = ["ReplayGap", "Run", "RunRegistry", "TooManyRuns", "utf8_safe"]
+__all__ = ["ReplayGap", "Run", "RunRegistry", "TooManyRuns", "call_later", "utf8_safe"]
 
 RunStatus = Literal["running", "complete", "error", "cancelled"]
 EndReason = Literal["complete", "error", "cancelled", "shutdown"]
@@ -88,6 +96,7 @@ class Run:
         mode: Mode = "text",
         max_source_chars: int = 1000,
         dialect: Dialect | None = None,
+        input_bytes: int = 0,
     ) -> None:
         self.id = secrets.token_urlsafe(24)  # 192 random bits: the id is the capability
         self.chain = chain
@@ -107,7 +116,7 @@ class Run:
         run_config.setdefault("run_id", uuid.uuid4())
         self.langchain_run_id = str(run_config["run_id"])
         self.dialect: Dialect = dialect or NativeDialect()
-        self._adapter = make_adapter(
+        self._adapter: Adapter | None = make_adapter(
             mode, max_source_chars=max_source_chars, graph=mode == "events" and is_graph(runnable)
         )
         self.dialect.bind(self._adapter.translator)
@@ -120,9 +129,15 @@ class Run:
         # Sent on every connection before the frames (not in the log: it has no id).
         self.metadata_frame = utf8_safe(self.dialect.metadata(info))
         # LangChain's StrOutputParser otherwise hops to a thread per chunk (inline_parsers.py).
-        self._runnable = inline_str_parsers(runnable) if inline_parsers else runnable
-        self._input = input
-        self._config = cast(RunnableConfig, run_config)
+        self._runnable: Runnable[Any, Any] | None = (
+            inline_str_parsers(runnable) if inline_parsers else runnable
+        )
+        self._input: Any = input
+        self._config: RunnableConfig | None = cast(RunnableConfig, run_config)
+        # The request body's length while the chain may still hold the input (0 after).
+        self.input_bytes = max(0, input_bytes)
+        self._finish_reason: str | None = None
+        self._usage: dict[str, Any] | None = None
         self._buffer_size = max(1, buffer_size)
         self._trim_at = 2 * self._buffer_size
         self._buffer_bytes = max(0, buffer_bytes)
@@ -187,8 +202,7 @@ class Run:
         if not self._started:
             self._finish(reason)
         elif self._abandon_handle is None:
-            loop = asyncio.get_running_loop()
-            self._abandon_handle = loop.call_later(self._cancel_timeout, self._abandon)
+            self._abandon_handle = call_later(self._cancel_timeout, self._abandon)
         return True
 
     async def wait(self) -> None:
@@ -204,12 +218,14 @@ class Run:
         self._started = True
         reason: EndReason = "complete"
         adapter = self._adapter
+        assert adapter is not None and self._runnable is not None  # released only at the end
         translate, emit, append = adapter.translate, self._emit, self._append
         # A str chunk of a text-mode run is one default event with that text in a dialect
         # that sends text as it is: the fast path skips the typed event and the dialect
         # (about 1 µs a token; the same frames either way).
         fast_text = adapter.mode == "text" and self.dialect.plain_text
         stream = adapter.stream(self._runnable, self._input, self._config)
+        self._input = None  # the stream holds it for as long as the chain needs it
         try:
             async for item in stream:
                 if self._sealed:
@@ -251,6 +267,7 @@ class Run:
         holds it; ``Run.cancel()`` ends such a run itself), or an error in the run's
         own ending.
         """
+        self._task = None  # done: the run needs it no more (``stopped`` says so)
         if self._sealed:
             return
         if task.cancelled():
@@ -292,13 +309,14 @@ class Run:
         elapsed = self.elapsed_ms
         if elapsed is None:
             elapsed = round((time.monotonic() - self._t0) * 1000, 1)
+        adapter = self._adapter
         return {
             "reason": reason,
             "chunks": self.chunks,
             "ttft_ms": self.ttft_ms,
             "elapsed_ms": elapsed,
-            "finish_reason": self._adapter.finish_reason,
-            "usage": self._adapter.usage,
+            "finish_reason": self._finish_reason if adapter is None else adapter.finish_reason,
+            "usage": self._usage if adapter is None else adapter.usage,
         }
 
     def _finish(self, reason: EndReason) -> None:
@@ -314,8 +332,21 @@ class Run:
         for name, data in self.dialect.end(self.summary(reason)):
             self._append(event=name, data=data)
         self._sealed = True
+        self._release()
         self._ended.set()
         self._on_finish(self)
+
+    def _release(self) -> None:
+        """Let go of all a replay does not need (see the module doc): the input, the
+        config, the runnable, the adapter (its figures kept) and wake-ups never due."""
+        adapter = self._adapter
+        if adapter is not None:
+            self._finish_reason, self._usage = adapter.finish_reason, adapter.usage
+        self._adapter = None
+        self.dialect.bind(None)
+        self._input = self._config = self._runnable = None
+        self.input_bytes = 0
+        self._listeners = []  # nothing is appended any more: they would never be called
 
     # -- the log ---------------------------------------------------------------------
 
@@ -458,8 +489,7 @@ class Run:
         if self.done or self.subscribers or self._orphan_timeout <= 0:
             return
         self._disarm_orphan_timer()
-        loop = asyncio.get_running_loop()
-        self._orphan_handle = loop.call_later(self._orphan_timeout, self._orphaned)
+        self._orphan_handle = call_later(self._orphan_timeout, self._orphaned)
 
     def _disarm_orphan_timer(self) -> None:
         if self._orphan_handle is not None:
@@ -492,7 +522,23 @@ class Run:
             "ttft_ms": self.ttft_ms,
             "elapsed_ms": elapsed,
             "subscribers": self.subscribers,
+            "input_bytes": self.input_bytes,
+            "buffered_bytes": self._bytes,
         }
+
+
+def call_later(delay: float, callback: Callable[..., None], *args: Any) -> asyncio.TimerHandle:
+    """``loop.call_later`` in an empty context, not the caller's.
+
+    A timer keeps the context it was scheduled in until it is due, cancelled or not,
+    and a run's timers are scheduled from its chain's task or its HTTP handler, whose
+    context holds jupyter_server's ``JUPYTER_HANDLER`` variable: the handler. A
+    finished run's ``run_ttl`` timer so kept its request's handler (and with it 2
+    copies of the request body) for 10 minutes. For timers that may outlive the code
+    that set them, not per-token ones.
+    """
+    loop = asyncio.get_running_loop()
+    return loop.call_later(delay, callback, *args, context=contextvars.Context())
 
 
 async def _close_quietly(stream: Any, log: logging.Logger) -> None:
@@ -556,6 +602,13 @@ class RunRegistry:
         """What the frames of every finished run still known take in memory."""
         return self._finished_bytes
 
+    @property
+    def held_bytes(self) -> int:
+        """What every run holds, as the budgets count it: the frames of the finished
+        ones, and the frames and input of those still running."""
+        running = sum(r.buffered_bytes + r.input_bytes for r in self._runs.values() if not r.done)
+        return self._finished_bytes + running
+
     def get(self, run_id: str) -> Run | None:
         return self._runs.get(run_id)
 
@@ -571,8 +624,12 @@ class RunRegistry:
         config: RunnableConfig | None,
         mode: Mode = "text",
         dialect: Dialect | None = None,
+        input_bytes: int = 0,
     ) -> Run:
-        """Start a run, or raise ``TooManyRuns`` when ``max_active_runs`` are running."""
+        """Start a run, or raise ``TooManyRuns`` when ``max_active_runs`` are running.
+
+        ``input_bytes`` (the request body's length) is counted in ``held_bytes`` while
+        the run may hold its input."""
         if self._active >= self.max_active_runs:
             raise TooManyRuns(
                 f"{self._active} runs are already streaming (LCSSEApp.max_active_runs="
@@ -594,6 +651,7 @@ class RunRegistry:
             mode=mode,
             max_source_chars=self.max_source_chars,
             dialect=dialect,
+            input_bytes=input_bytes,
         )
         run.start()  # first: a run that cannot start must not take a slot
         self._runs[run.id] = run
@@ -604,7 +662,7 @@ class RunRegistry:
         self._active -= 1
         handle = None
         if self.run_ttl > 0:
-            handle = asyncio.get_running_loop().call_later(self.run_ttl, self._forget, run.id)
+            handle = call_later(self.run_ttl, self._forget, run.id)
         size = run.buffered_bytes
         self._finished[run.id] = (handle, size)
         self._finished_bytes += size

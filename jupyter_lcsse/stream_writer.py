@@ -16,7 +16,7 @@ from tornado.iostream import StreamClosedError
 from tornado.web import GZipContentEncoding
 
 from .handler_base import LCSSEHandler
-from .runs import ReplayGap, Run, utf8_safe
+from .runs import ReplayGap, Run, call_later, utf8_safe
 from .sse import ServerSentEvent, comment, encode
 
 SSE_CONTENT_TYPE = "text/event-stream; charset=utf-8"
@@ -112,6 +112,7 @@ class SSEStreamHandler(LCSSEHandler):
             run.unsubscribe()
             if cancel_on_close and not run.done:
                 run.cancel()  # the client left, or the stream broke: nobody reads this run
+            self._run = None  # a connection Tornado keeps open a while pins no run
         if not self._closed:
             self.finish(set_content_type=SSE_CONTENT_TYPE)
 
@@ -132,7 +133,9 @@ class SSEStreamHandler(LCSSEHandler):
         self._coalesce = self.lcsse.coalesce_interval
         self._last_write = loop.time()
         if interval:
-            self._timer = loop.call_later(interval, self._keepalive_tick, interval)
+            # An empty context: a cancelled timer keeps its context (jupyter_server's
+            # JUPYTER_HANDLER: this handler) until it would have been due.
+            self._timer = call_later(interval, self._keepalive_tick, interval)
         try:
             while not self._closed:
                 try:
@@ -238,4 +241,4 @@ class SSEStreamHandler(LCSSEHandler):
             self._keepalive_due = True
             self._wake_self()
             idle = 0.0
-        self._timer = loop.call_later(interval - idle, self._keepalive_tick, interval)
+        self._timer = call_later(interval - idle, self._keepalive_tick, interval)

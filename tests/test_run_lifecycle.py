@@ -160,7 +160,7 @@ async def test_delete_when_chain_ignores_cancellation_then_202_stream_ends_and_s
     for _ in range(2):
         await _start(jp_fetch, "slow", {"name": "after"})
     # Once the stray task is gone too, DELETE answers like for any ended run.
-    await _until(lambda: run.task is not None and run.task.done())
+    await _until(lambda: run.stopped)  # the run drops its task once done
     again = await jp_fetch("lcsse", "api", "runs", run_id, method="DELETE")
     assert again.code == 200
     assert json.loads(again.body)["status"] == "cancelled"
