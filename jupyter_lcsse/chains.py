@@ -18,6 +18,7 @@ whose input is an object with exactly one required string field (the built-in
 from __future__ import annotations
 
 import importlib
+import itertools
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -173,16 +174,33 @@ def schema_message(error: ValidationError) -> str:
     if error.validator == "oneOf" and not error.context:  # valid under more than one
         # jsonschema lists every schema it matched, a page of $refs for a message union.
         return f"{excerpt(instance)} is valid under more than one of the given schemas"
-    quoted: list[Any] = [instance]
-    if isinstance(instance, dict):  # "Additional properties are not allowed ('k' was ...)"
-        quoted += [key for key in instance if isinstance(key, str)]
-    for value in quoted:
-        try:
-            text = repr(value)
-        except Exception:  # nothing jsonschema could have quoted either
-            continue
-        if text in message and (shown := excerpt(value)) != text:
-            message = message.replace(text, shown, 1)
+    message = _swap_repr(message, instance)
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        # "Additional properties are not allowed ('k1', 'k2' were unexpected)": the keys
+        # jsonschema lists, each quoted as an excerpt and at most a few of them (one
+        # scan per listed key made a 64 KB body of keys cost a quarter of a second).
+        head, sep, _listed = message.partition("(")
+        found = (k for k in instance if isinstance(k, str) and repr(k) in _listed)
+        extra = list(itertools.islice(found, _MAX_KEYS))
+        if sep and extra:
+            also = " and more" if len(extra) == _MAX_KEYS and len(instance) > _MAX_KEYS else ""
+            shown = ", ".join(excerpt(k) for k in extra)
+            verb = "was" if len(extra) == 1 and not also else "were"
+            message = f"{head}({shown}{also} {verb} unexpected)"
+    return message
+
+
+_MAX_KEYS = 5  # unexpected keys an additionalProperties message names
+
+
+def _swap_repr(message: str, value: Any) -> str:
+    """``message`` with jsonschema's ``repr(value)`` replaced by an excerpt of it."""
+    try:
+        text = repr(value)
+    except Exception:  # nothing jsonschema could have quoted either
+        return message
+    if text in message and (shown := excerpt(value)) != text:
+        message = message.replace(text, shown, 1)
     return message
 
 

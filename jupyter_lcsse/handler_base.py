@@ -218,9 +218,13 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
         if isinstance(exc, RetryLater):
             self.set_header("Retry-After", str(exc.retry_after))
         if isinstance(exc, HTTPError) and exc.log_message:
-            # The last word on what an answer says (jupyter_server logs it once more):
-            # masked, one line, bounded, whatever the message quoted of the client.
-            _set_message(exc, _public(exc))
+            # jupyter_server's answer in its own shape, written here: its write_error
+            # reads tornado's log_message, which doubles every % (tornado 6.5), and logs
+            # the message a second time; log_exception has logged it once already.
+            # The last word on what the answer says: masked, one line, bounded.
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"message": _public(exc), "reason": exc.reason}))
+            return
         super().write_error(status_code, **kwargs)
 
     def _request_summary(self) -> str:
@@ -331,15 +335,6 @@ def _public(error: HTTPError) -> str:
         with contextlib.suppress(TypeError, ValueError):
             message = message % error.args
     return public_message(message)
-
-
-def _set_message(error: HTTPError, message: str) -> None:
-    """Replace ``error``'s message (an attribute before tornado 6.5, a property after)."""
-    error.args = ()
-    if hasattr(error, "_log_message"):
-        error._log_message = message
-    else:  # pragma: no cover - tornado < 6.5
-        setattr(error, "log_message", message)  # noqa: B010 - a read-only property since 6.5
 
 
 def _shown(text: str) -> str:

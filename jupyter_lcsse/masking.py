@@ -80,7 +80,7 @@ _SECRET_NAME = (
 )
 _KEY_VALUE = re.compile(
     rf"""
-    (?P<name>["']?\b{_SECRET_NAME}["']?)      # the name, maybe quoted
+    (?P<name>["']?\b(?:[A-Za-z0-9]+[_-])*{_SECRET_NAME}["']?)  # MISTRAL_API_KEY, HF_TOKEN too
     (?P<sep>\s*[:=]\s*["']?)                  # : or =, maybe a quote
     (?P<value>(?!\*\*\*)[^\s"'&,;}}\]]{{3,}})  # the value, up to a delimiter
     """,

@@ -26,6 +26,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
 from pydantic import ValidationError
 
+from .json_limits import JSONTooDeep, loads_bounded
 from .masking import excerpt, public_message
 
 __all__ = ["MessageInputError", "MessageSchema", "convert_messages"]
@@ -120,13 +121,46 @@ def convert_messages(value: Any, where: str) -> list[BaseMessage]:
             item = (item[0], item[1])  # JSON has no tuples: ["user", "hi"]
         try:
             _check_role(item)
+            _check_arguments(item)
         except MessageInputError as exc:
             raise MessageInputError(f"{where}[{i}]{exc}") from None
         try:
             out.extend(convert_to_messages([item]))
         except Exception as exc:  # LangChain raises many kinds here; each is a 422
             raise MessageInputError(f"{where}[{i}]{_explain(exc)}") from exc
+    _check_ids(out, where)
     return out
+
+
+def _check_arguments(item: Any) -> None:
+    """OpenAI-format tool calls carry their arguments as JSON in a string, which
+    LangChain parses with no bound: the body's bound applies to them too."""
+    calls = item.get("tool_calls") if isinstance(item, Mapping) else None
+    for j, call in enumerate(calls if isinstance(calls, list) else []):
+        function = call.get("function") if isinstance(call, Mapping) else None
+        arguments = function.get("arguments") if isinstance(function, Mapping) else None
+        if isinstance(arguments, str) and arguments.strip():
+            try:
+                loads_bounded(arguments)
+            except JSONTooDeep as exc:
+                raise MessageInputError(f".tool_calls[{j}].function.arguments is {exc}") from None
+            except ValueError:
+                continue  # not JSON: LangChain's own message says so
+
+
+def _check_ids(messages: list[BaseMessage], where: str) -> None:
+    """Refuse two messages with one id: a graph's ``add_messages`` merges messages by
+    id, so the earlier one (a question) silently vanished from the state."""
+    seen: dict[str, int] = {}
+    for i, message in enumerate(messages):
+        if not message.id:
+            continue
+        first = seen.setdefault(message.id, i)
+        if first != i:
+            raise MessageInputError(
+                f"{where}[{i}].id: {excerpt(message.id)} is the id of {where}[{first}] too; "
+                "each message needs an id of its own (or none)"
+            )
 
 
 class MessageSchema:

@@ -64,11 +64,22 @@ def _number(text: str, kind: str) -> int | float:
     return int(value) if kind == "integer" or value.is_integer() else value
 
 
+def _type(schema: Any) -> Any:
+    """A property schema's ``type``; ``true``/``false`` are valid JSON Schemas too."""
+    return schema.get("type") if isinstance(schema, dict) else None
+
+
+def _properties(function: dict[str, Any]) -> dict[str, Any]:
+    parameters = function.get("parameters")
+    properties = parameters.get("properties") if isinstance(parameters, dict) else None
+    return properties if isinstance(properties, dict) else {}
+
+
 def _arithmetic_args(
     properties: dict[str, Any], operation: str, numbers: list[str]
 ) -> dict[str, Any] | None:
-    numeric = [k for k, v in properties.items() if v.get("type") in ("number", "integer")]
-    strings = [k for k, v in properties.items() if v.get("type") == "string"]
+    numeric = [k for k, v in properties.items() if _type(v) in ("number", "integer")]
+    strings = [k for k, v in properties.items() if _type(v) == "string"]
     if len(numeric) >= 2:
         first, second = numeric[:2]
         return {
@@ -90,8 +101,7 @@ def plan_tool_call(question: str, tools: list[dict[str, Any]]) -> ToolCallPlan |
             about = f"{function.get('name', '')} {function.get('description', '')}".lower()
             about = about.replace("_", " ")
             if operation in about or any(word in about for word in _CALCULATES):
-                properties = (function.get("parameters") or {}).get("properties") or {}
-                args = _arithmetic_args(properties, operation, numbers)
+                args = _arithmetic_args(_properties(function), operation, numbers)
                 if args is not None:
                     return ToolCallPlan(str(function["name"]), args)
     words = set(re.findall(r"[a-z]+", question.lower()))
@@ -99,8 +109,7 @@ def plan_tool_call(question: str, tools: list[dict[str, Any]]) -> ToolCallPlan |
         function = _function(tool)
         name = str(function.get("name", ""))
         parts = [p for p in re.split(r"[_\W]+", name.lower()) if p]
-        properties = (function.get("parameters") or {}).get("properties") or {}
-        strings = [k for k, v in properties.items() if v.get("type") == "string"]
+        strings = [k for k, v in _properties(function).items() if _type(v) == "string"]
         if parts and strings and all(part in words for part in parts):
             return ToolCallPlan(name, {strings[0]: question.strip()})
     return None

@@ -16,7 +16,9 @@ for type and range, and a bad one is a 422 naming it, before any run starts:
 - ``max_concurrency``: an integer of at least 1, no upper bound (``null``, LangChain's
   "no limit", already allows any number).
 - ``tags``: a list of strings; ``run_name``: a string; ``metadata`` and
-  ``configurable``: objects (their values are the chain's business).
+  ``configurable``: objects (their values are the chain's business), except that
+  ``configurable`` may not set LangGraph's own ``__``-keys or the frontend tools,
+  which only the AG-UI endpoint sets, from tools it has checked.
 
 ``null`` for any key is that key left out: LangChain reads ``None`` as "not set", and
 it is dropped here so no code that merges configs ever sees it. A message quotes only
@@ -30,9 +32,16 @@ from typing import Any, cast
 from langchain_core.runnables import RunnableConfig
 from tornado.web import HTTPError
 
+from .frontend_tools import CONFIG_KEY
 from .masking import EXCERPT, excerpt, mask_secrets
 
-__all__ = ["ALLOWED_CONFIG_KEYS", "MAX_RECURSION_LIMIT", "runnable_config"]
+__all__ = [
+    "ALLOWED_CONFIG_KEYS",
+    "MAX_RECURSION_LIMIT",
+    "ConfigError",
+    "check_config_values",
+    "runnable_config",
+]
 
 ALLOWED_CONFIG_KEYS = frozenset(
     {"tags", "metadata", "run_name", "configurable", "recursion_limit", "max_concurrency"}
@@ -44,8 +53,12 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _refuse(key: str, rule: str, value: Any) -> HTTPError:
-    return HTTPError(422, f"config.{key}: must be {rule}, not {excerpt(value)}")
+class ConfigError(ValueError):
+    """A config value LangChain could not use; the text names the key."""
+
+
+def _refuse(key: str, rule: str, value: Any) -> ConfigError:
+    return ConfigError(f"config.{key}: must be {rule}, not {excerpt(value)}")
 
 
 def _check(key: str, value: Any) -> None:
@@ -70,7 +83,38 @@ def _check(key: str, value: Any) -> None:
             raise _refuse(key, "an object", value)
         for name in value:
             if not isinstance(name, str):  # JSON's never are; a Python caller's may be
-                raise HTTPError(422, f"config.{key}: must have string keys, not {excerpt(name)}")
+                raise ConfigError(f"config.{key}: must have string keys, not {excerpt(name)}")
+
+
+def _check_configurable(value: dict[str, Any]) -> None:
+    """Refuse the ``configurable`` keys a client must not set: LangGraph's own
+    (``__pregel_checkpointer``, ``__pregel_runtime``: its runtime's internals, which
+    failed the run mid-stream), and the frontend tools the AG-UI endpoint sets from a
+    ``RunAgentInput``'s checked ``tools``."""
+    for name in sorted(value):
+        if name.startswith("__"):
+            raise HTTPError(
+                422,
+                f"config.configurable: {excerpt(name)} is LangGraph's own (keys starting "
+                'with "__" are set by its runtime); leave it out',
+            )
+        if name == CONFIG_KEY:
+            raise HTTPError(
+                422,
+                f"config.configurable.{CONFIG_KEY} is set by the AG-UI endpoint from "
+                "RunAgentInput.tools (POST lcsse/api/chains/{name}/agui); send tools there",
+            )
+
+
+def check_config_values(config: Any) -> None:
+    """Raise ``ConfigError`` for the first key LangChain defines whose value it could
+    not use; other keys are left alone (the kernel transport's config is the
+    notebook's own, and may carry callbacks)."""
+    if not isinstance(config, dict):
+        raise ConfigError(f"config: must be a dict, not {type(config).__name__}")
+    for key in sorted(k for k in config if k in ALLOWED_CONFIG_KEYS):
+        if config[key] is not None:
+            _check(key, config[key])
 
 
 def _key_shown(key: Any) -> str:
@@ -93,9 +137,11 @@ def runnable_config(value: Any) -> RunnableConfig | None:
     if unknown:
         allowed = ", ".join(sorted(ALLOWED_CONFIG_KEYS))
         raise HTTPError(422, f"{_key_shown(unknown[0])} is not allowed; allowed keys: {allowed}")
-    config: dict[str, Any] = {}
-    for key in sorted(value):
-        if value[key] is not None:
-            _check(key, value[key])
-            config[key] = value[key]
+    try:
+        check_config_values(value)
+    except ConfigError as exc:
+        raise HTTPError(422, str(exc)) from exc
+    if isinstance(value.get("configurable"), dict):
+        _check_configurable(value["configurable"])
+    config = {key: item for key, item in value.items() if item is not None}
     return cast(RunnableConfig, config)

@@ -27,9 +27,11 @@ Quirks, on purpose:
   (410), never a stream with a silent hole in it.
 - A finished run keeps only what a replay needs: its frames, its figures and its
   dialect's name. Its input (an AG-UI client's whole conversation, with every run),
-  config, runnable, adapter and task are let go when it ends, and the input already
-  when the chain's stream has taken it, so a finished run costs its frames (counted
-  by ``max_finished_bytes``) and a reader that stopped reading pins no input. Nothing
+  config, runnable, adapter and task are let go when it ends (the run drops its own
+  reference to the input once the chain's stream has it, but the chain holds it
+  until it returns), so a finished run costs its frames (counted by
+  ``max_finished_bytes``) and a reader that stopped reading pins no input, only the
+  frames it has yet to read (at most ``buffer_bytes``) and one write. Nothing
   of a run refers back to it in a cycle, so it is freed when the registry forgets
   it, not at the next full collection.
 - Text that UTF-8 cannot carry (lone surrogates: a model's sliced emoji, or JSON input

@@ -43,6 +43,7 @@ from .discovery import ServerInfo, ServerNotFound, describe_chain, find_server
 from .headless import run_in_cell
 from .kernel_cells import current_request, in_headless_cell, register_in_cell, track_requests
 from .masking import masked_logger
+from .request_config import check_config_values
 from .run_state import RunState
 from .runs import ReplayGap, Run, safe_error_message
 from .saved_output import inert_markdown
@@ -183,6 +184,8 @@ class StreamWidget(anywidget.AnyWidget):
                 f"chain must be a server chain name or a LangChain Runnable, not {chain!r}"
             )
         plan = plan_input(info, input, config=config, thread_id=thread_id)
+        if transport == "kernel":  # the server checks its own; this one runs right here
+            check_config_values(plan.config)  # ConfigError (a ValueError) naming the key
         if plan.input_key == MESSAGES_KEY and not plan.input["messages"]:
             autostart = False  # nothing asked yet: the prompt box waits for a question
         super().__init__(

@@ -223,3 +223,19 @@ async def test_messages_when_ids_are_empty_then_snapshot_ids_unique_and_none_col
     assert len(ids) == len(set(ids)) and all(ids), ids
     contents = [m.get("content") for m in snapshot["messages"]]
     assert contents[:3] == ["What is 2 plus 3?", "5", "What is 6 times 7?"], contents
+
+
+async def test_tool_when_a_property_schema_is_true_then_the_run_finishes(
+    sse_fetch: SSEFetch,
+) -> None:
+    """``true`` is a valid JSON Schema, so it passes the check; the offline model's
+    tool rules once read it as a dict (``'bool' object has no attribute 'get'``)."""
+    tool = {
+        "name": "confirm_booking",
+        "description": "Ask the user to confirm a booking.",
+        "parameters": {"type": "object", "properties": {"details": True, "when": False}},
+    }
+    body = run_input("Please confirm booking for Tuesday", tools=[tool])
+    events = agui_events(await sse_fetch(*CHAINS, "agent", "agui", body=body))
+    assert "RUN_ERROR" not in types(events), events[-1]
+    assert events[-1]["type"] == "RUN_FINISHED"

@@ -258,3 +258,30 @@ def test_widgets_when_created_then_each_has_its_own_store_key() -> None:
     b = StreamWidget("default", autostart=False)
     assert a._store_key and b._store_key and a._store_key != b._store_key
     assert "_store_key" in a.get_state()  # synced: the page finds the model's store by it
+
+
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        ({"recursion_limit": "abc"}, "config.recursion_limit: must be an integer from 1"),
+        ({"max_concurrency": -1}, "config.max_concurrency: must be an integer of at least 1"),
+        ({"tags": "x"}, "config.tags: must be a list of strings"),
+    ],
+)
+def test_kernel_widget_when_config_value_unusable_then_value_error_naming_it(
+    config: dict[str, Any], says: str
+) -> None:
+    """The server checks the config it is sent; a kernel widget runs its chain right
+    here, so it checks its own at once (it once failed inside the run with
+    ``'<' not supported between instances of 'str' and 'int'``)."""
+    from jupyter_lcsse.offline_model import OfflineChatModel
+
+    with pytest.raises(ValueError, match=says):
+        StreamWidget(OfflineChatModel(tokens_per_second=0), "hi", config=config, autostart=False)
+    ok = StreamWidget(
+        OfflineChatModel(tokens_per_second=0),
+        "hi",
+        config={"recursion_limit": 5, "callbacks": []},
+        autostart=False,
+    )
+    assert ok.config["recursion_limit"] == 5
