@@ -34,6 +34,7 @@ from langchain_core.messages import ToolMessage as LCToolMessage
 
 from .json_limits import JSONTooDeep, loads_bounded
 from .masking import excerpt
+from .message_input import duplicate_id
 
 __all__ = ["AguiMessageError", "agui_to_langchain", "state_messages_to_agui"]
 
@@ -75,18 +76,12 @@ def _args(call: ToolCall, where: str) -> dict[str, Any]:
 
 
 def _check_ids(messages: Sequence[Message]) -> None:
-    """Refuse two messages with one id: LangGraph merges messages by id, so the earlier
-    one (a question) silently vanished. An empty id is no id, and is not compared."""
-    seen: dict[str, int] = {}
-    for i, message in enumerate(messages):
-        if not message.id:
-            continue
-        first = seen.setdefault(message.id, i)
-        if first != i:
-            raise AguiMessageError(
-                f"messages[{i}].id: {excerpt(message.id)} is the id of messages[{first}] too; "
-                "each message needs an id of its own (or an empty one)"
-            )
+    if (found := duplicate_id(m.id for m in messages)) is not None:
+        first, i, message_id = found
+        raise AguiMessageError(
+            f"messages[{i}].id: {excerpt(message_id)} is the id of messages[{first}] too; "
+            "each message needs an id of its own (or an empty one)"
+        )
 
 
 def agui_to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:

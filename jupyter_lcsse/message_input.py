@@ -20,7 +20,7 @@ of the client's value; anything else LangChain says is masked and cut short.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
@@ -148,19 +148,26 @@ def _check_arguments(item: Any) -> None:
                 continue  # not JSON: LangChain's own message says so
 
 
-def _check_ids(messages: list[BaseMessage], where: str) -> None:
-    """Refuse two messages with one id: a graph's ``add_messages`` merges messages by
-    id, so the earlier one (a question) silently vanished from the state."""
+def duplicate_id(ids: Iterable[str | None]) -> tuple[int, int, str] | None:
+    """The first message id that repeats: ``(first index, index, id)``; an empty id
+    is no id. LangGraph's ``add_messages`` merges messages by id, so of two with one
+    id the earlier (a question) silently vanished from the state."""
     seen: dict[str, int] = {}
-    for i, message in enumerate(messages):
-        if not message.id:
-            continue
-        first = seen.setdefault(message.id, i)
-        if first != i:
-            raise MessageInputError(
-                f"{where}[{i}].id: {excerpt(message.id)} is the id of {where}[{first}] too; "
-                "each message needs an id of its own (or none)"
-            )
+    for i, message_id in enumerate(ids):
+        if message_id:
+            first = seen.setdefault(message_id, i)
+            if first != i:
+                return first, i, message_id
+    return None
+
+
+def _check_ids(messages: list[BaseMessage], where: str) -> None:
+    if (found := duplicate_id(m.id for m in messages)) is not None:
+        first, i, message_id = found
+        raise MessageInputError(
+            f"{where}[{i}].id: {excerpt(message_id)} is the id of {where}[{first}] too; "
+            "each message needs an id of its own (or none)"
+        )
 
 
 class MessageSchema:
