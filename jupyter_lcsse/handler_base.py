@@ -39,7 +39,7 @@ from tornado.web import HTTPError, stream_request_body
 
 from .adapters import Mode
 from .chains import Chain, InputError
-from .json_limits import MAX_JSON_DEPTH, JSONTooDeep, loads_bounded
+from .json_limits import JSONTooDeep, loads_bounded
 from .masking import excerpt, public_message, scrub_uri
 from .native_dialect import Dialect
 from .request_config import runnable_config
@@ -180,7 +180,7 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
         try:
             body = loads_bounded(raw)
         except JSONTooDeep as exc:
-            raise HTTPError(400, _too_deep()) from exc
+            raise HTTPError(400, f"request body is {exc}") from exc  # the one wording
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise HTTPError(400, f"request body is not valid JSON: {exc}") from exc
         except ValueError as exc:  # e.g. an integer over sys.get_int_max_str_digits() digits
@@ -352,9 +352,3 @@ def _too_large(size: int, limit: int, *, streaming: bool = False) -> str:
     what = "over" if streaming else ""
     size_text = f"{what} {size}".strip()
     return f"request body is {size_text} bytes; the limit is {limit} (LCSSEApp.max_body_bytes)"
-
-
-def _too_deep() -> str:
-    return (
-        f"request body is nested too deeply (at most {MAX_JSON_DEPTH} levels of objects and arrays)"
-    )

@@ -27,6 +27,7 @@ __all__ = [
     "JSONTooDeep",
     "depth_exceeds",
     "fix_surrogates",
+    "has_surrogate_escape",
     "loads_bounded",
     "utf8_safe",
 ]
