@@ -12,12 +12,26 @@ import json
 from typing import Any
 
 import pytest
+from langchain_core.runnables import RunnableLambda
 from tornado.httpclient import HTTPClientError
 
 from tests.conftest import SSEFetch, json_error
 from tests.support.agui import run_input
+from tests.support.chains import TEST_CHAINS
 
 CHAINS = ("lcsse", "api", "chains")
+
+# Reports, in ASCII, exactly the input it was given.
+reports_input = RunnableLambda(lambda value: ascii(value))
+
+
+@pytest.fixture
+def lcsse_config() -> dict[str, Any]:
+    return {
+        "chains": {**TEST_CHAINS, "reports_input": "tests.test_agui_hostile_input:reports_input"}
+    }
+
+
 RUNS = ("lcsse", "api", "runs")
 DEPTH = 990
 NESTED = "[" * DEPTH + "]" * DEPTH  # 2 KB of valid JSON, 990 levels deep
@@ -155,11 +169,13 @@ async def test_chain_output_when_it_holds_lone_surrogates_then_fffd_in_both_dial
 async def test_native_body_when_a_string_holds_a_lone_surrogate_then_the_chain_gets_fffd(
     sse_fetch: SSEFetch,
 ) -> None:
-    """The chain itself sees U+FFFD, as in AG-UI, not a string UTF-8 cannot encode."""
-    body = {"input": {"tokens": ["a\ud800", "\udfffb"], "k\udc00": 1}}
-    response = await sse_fetch(*CHAINS, "echo", "stream", body=body)
+    """The chain itself sees U+FFFD, as in AG-UI, not a string UTF-8 cannot encode
+    (the wire alone would not show it: frames get U+FFFD either way, so the chain
+    reports what it was given in ASCII)."""
+    body = {"input": {"q": "a\ud800", "k\udc00": ["\udfffb"]}}
+    response = await sse_fetch(*CHAINS, "reports_input", "stream", body=body)
     assert response.code == 200
-    assert response.text == "a\ufffd\ufffdb"
+    assert response.text == ascii({"q": "a\ufffd", "k\ufffd": ["\ufffdb"]})
 
 
 # -- tools and message ids checked up front ---------------------------------------------
