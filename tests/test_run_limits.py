@@ -88,10 +88,16 @@ async def test_run_when_last_listener_leaves_then_cancelled_after_orphan_timeout
     assert PROBE.cancelled == ["left"]
 
 
-async def test_run_when_listened_to_then_not_orphaned(jp_fetch: Any, sse_fetch: SSEFetch) -> None:
-    run_id = await _start(jp_fetch, "slow", {"name": "kept", "count": 30, "interval": 0.02})
+async def test_run_when_listened_to_then_not_orphaned(
+    jp_fetch: Any, sse_fetch: SSEFetch, jp_serverapp: Any
+) -> None:
+    # The client's GET must arrive within the orphan timeout of its POST: 0.3 s was
+    # less than a pause of the whole suite's test process (twice in full runs, the run
+    # was orphaned before the GET came). This run gets 1 s, and streams for twice that.
+    jp_serverapp.web_app.settings["lcsse_runs"].orphan_timeout = 1.0
+    run_id = await _start(jp_fetch, "slow", {"name": "kept", "count": 40, "interval": 0.05})
     response = await sse_fetch("lcsse", "api", "runs", run_id, "events")
-    assert response.end["reason"] == "complete"  # 0.6 s, twice the orphan timeout
+    assert response.end["reason"] == "complete"  # 2 s, twice the orphan timeout
     assert PROBE.cancelled == []
 
 
