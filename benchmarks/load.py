@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from jupyter_lcsse.sse import SSEDecoder
+from jupyter_lcsse.core.sse import SSEDecoder
 
 
 @dataclass

@@ -44,7 +44,7 @@ from benchmarks import profile
 from benchmarks.load import StreamResult, get_latency_ms, sse_request
 from benchmarks.model import BenchChatModel, make_agent, make_chain
 from benchmarks.processes import free_port, stop, wait_until_up
-from jupyter_lcsse.inline_parsers import inline_str_parsers
+from jupyter_lcsse.streaming.inline_parsers import inline_str_parsers
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .magics import load_ipython_extension
-from .sse import ServerSentEvent
-from .widget import StreamWidget
+from jupyter_lcsse import _moved
+from jupyter_lcsse.core.sse import ServerSentEvent
+from jupyter_lcsse.kernel.magics import load_ipython_extension
+from jupyter_lcsse.kernel.widget import StreamWidget
+
+_moved.install()  # the 0.1 flat paths (jupyter_lcsse.runs, ...) for one release
 
 if TYPE_CHECKING:
-    from .app import LCSSEApp
+    from jupyter_lcsse.server.app import LCSSEApp
 
 __version__ = "0.1.0"
 __all__ = [
@@ -30,7 +33,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # PEP 562: only the server side is lazy; everything else is imported above.
     if name == "LCSSEApp":
-        from .app import LCSSEApp
+        from jupyter_lcsse.server.app import LCSSEApp
 
         return LCSSEApp
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -41,6 +44,6 @@ def __dir__() -> list[str]:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from .app import LCSSEApp
+    from jupyter_lcsse.server.app import LCSSEApp
 
     return [{"module": "jupyter_lcsse", "app": LCSSEApp}]

@@ -16,9 +16,9 @@ import pytest
 from tornado.simple_httpclient import HTTPStreamClosedError
 from traitlets.config import Config
 
-from jupyter_lcsse import stream_writer as handlers
 from jupyter_lcsse.client import LCSSEClient
-from jupyter_lcsse.sse import ServerSentEvent, SSEDecoder
+from jupyter_lcsse.core.sse import ServerSentEvent, SSEDecoder
+from jupyter_lcsse.server import stream_writer as handlers
 from tests.support.chains import PROBE, TEST_CHAINS
 from tests.support.lab import Lab, chromium_page, running_lab
 

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from jupyter_lcsse.offline_model import answer_for
-from jupyter_lcsse.sse import parse
+from jupyter_lcsse.core.sse import parse
+from jupyter_lcsse.offline.model import answer_for
 from tests.support.agui import (
     AGENT_ANSWER,
     BOOKING_QUESTION,

@@ -13,8 +13,8 @@ from typing import Any
 
 from ag_ui_validate.pytest_plugin import assert_valid_agui
 
-from jupyter_lcsse.agui_dialect import AguiDialect
-from jupyter_lcsse.stream_events import ChunkTranslator, StreamEvent
+from jupyter_lcsse.dialects.agui.encoder import AguiDialect
+from jupyter_lcsse.streaming.events import ChunkTranslator, StreamEvent
 
 
 class Feed:

@@ -15,7 +15,7 @@ from ag_ui.core import PROTOCOL_VERSION, EventType, TextMessageContentEvent
 from ag_ui.encoder import EventEncoder
 from tornado.httpclient import HTTPClientError
 
-from jupyter_lcsse.sse import ServerSentEvent
+from jupyter_lcsse.core.sse import ServerSentEvent
 from tests.conftest import SSEFetch, json_error
 from tests.support.agui import AGENT_ANSWER, BOOKING_TOOL, run_input
 
@@ -99,8 +99,8 @@ async def test_agent_when_asked_six_times_seven_then_agui_events_in_order(
 
 
 def test_frame_data_when_encoded_then_exactly_what_event_encoder_writes() -> None:
-    from jupyter_lcsse.agui_dialect import frame_data
-    from jupyter_lcsse.sse import ServerSentEvent, encode
+    from jupyter_lcsse.core.sse import ServerSentEvent, encode
+    from jupyter_lcsse.dialects.agui.encoder import frame_data
 
     event = TextMessageContentEvent(message_id="m", delta="line one\nline two")
     ours = encode(ServerSentEvent(data=frame_data(event), id="7"))
@@ -354,8 +354,8 @@ async def test_server_when_shutting_down_then_agui_run_ends_with_run_error_shutd
 
 
 def test_dialect_gap_when_a_reader_falls_behind_then_run_error_and_state_untouched() -> None:
-    from jupyter_lcsse.agui_dialect import AguiDialect
-    from jupyter_lcsse.stream_events import StreamEvent
+    from jupyter_lcsse.dialects.agui.encoder import AguiDialect
+    from jupyter_lcsse.streaming.events import StreamEvent
 
     dialect = AguiDialect(thread_id="t", run_id="r")
     dialect.encode(StreamEvent("message", "hi"))

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.browser
 
 ANSWER = "*Offline model:* the `calculator` tool answered **42**, so the answer is **42**."
 KERNEL_AGENT = """\
-from jupyter_lcsse.builtin_chains import build_agent_chain
-from jupyter_lcsse.chains import make_chat_model
+from jupyter_lcsse.chains.builtin import build_agent_chain
+from jupyter_lcsse.chains.registry import make_chat_model
 
 choice = make_chat_model(
     model="offline", openai_model="", openai_base_url="", offline_tokens_per_second=40

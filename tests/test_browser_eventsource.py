@@ -10,7 +10,7 @@ import pytest
 from jupyter_server.auth.identity import IdentityProvider, User
 from tornado import web
 
-from jupyter_lcsse.sse import parse
+from jupyter_lcsse.core.sse import parse
 from tests.support.browser import browser_page
 from tests.test_stream_api import TRICKY_TOKENS
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_lcsse.offline_model import answer_for
+from jupyter_lcsse.offline.model import answer_for
 from tests.support.chains import HOSTILE_TOKENS
 from tests.support.lab import TOKEN, Lab, open_and_run_all
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyter_lcsse import stream_writer
-from jupyter_lcsse.runs import Run, RunRegistry
+from jupyter_lcsse.server import stream_writer
+from jupyter_lcsse.streaming.runs import Run, RunRegistry
 from tests.conftest import SSEFetch, json_error
 from tests.support.raw_http import read_response, send_request
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from langchain_core.runnables import RunnableLambda
 
-from jupyter_lcsse.chains import (
+from jupyter_lcsse.chains.registry import (
     Chain,
     ChainLoadError,
     InputError,
@@ -17,7 +17,7 @@ from jupyter_lcsse.chains import (
     load_chains,
     resolve_reference,
 )
-from jupyter_lcsse.offline_model import OfflineChatModel
+from jupyter_lcsse.offline.model import OfflineChatModel
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from jupyter_lcsse.client import EventStream, LCSSEClient, SSEHTTPError
-from jupyter_lcsse.offline_model import answer_for
+from jupyter_lcsse.offline.model import answer_for
 from tests.support.chains import PROBE
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from jupyter_lcsse import discovery
-from jupyter_lcsse.discovery import ServerInfo, ServerNotFound, find_server
+from jupyter_lcsse.kernel import discovery
+from jupyter_lcsse.kernel.discovery import ServerInfo, ServerNotFound, find_server
 
 
 def _servers(monkeypatch: pytest.MonkeyPatch, servers: list[dict[str, Any]]) -> None:
@@ -78,7 +78,7 @@ def test_find_server_when_parent_is_server_then_found_without_server_app_import(
     _info_file(tmp_path, os.getpid(), "http://127.0.0.1:8888/lab-base/")
     code = (
         "import sys\n"
-        "from jupyter_lcsse.discovery import find_server\n"
+        "from jupyter_lcsse.kernel.discovery import find_server\n"
         "print(find_server().url, 'jupyter_server.serverapp' in sys.modules)\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("LCSSE_")}

@@ -259,7 +259,7 @@ async def test_error_when_value_holds_control_characters_then_answer_is_one_line
 def test_excerpt_when_value_quoted_then_short_masked_one_line_repr(
     value: Any, expected: str
 ) -> None:
-    from jupyter_lcsse.masking import excerpt  # here, so the other tests run without it
+    from jupyter_lcsse.core.masking import excerpt  # here, so the other tests run without it
 
     assert excerpt(value) == expected
     assert len(excerpt(value)) <= 40
@@ -267,7 +267,7 @@ def test_excerpt_when_value_quoted_then_short_masked_one_line_repr(
 
 
 def test_public_message_when_long_multiline_with_secrets_then_bounded_one_line_masked() -> None:
-    from jupyter_lcsse.masking import public_message  # here, as above
+    from jupyter_lcsse.core.masking import public_message  # here, as above
 
     text = f"first line\nsecond with {SK} and password={PASSWORD}\r\n" + "z" * 5000
     shown = public_message(text)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_lcsse.app import LCSSEApp
+from jupyter_lcsse.server.app import LCSSEApp
 
 
 @pytest.fixture

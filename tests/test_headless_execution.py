@@ -21,7 +21,7 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
-from jupyter_lcsse.offline_model import answer_for
+from jupyter_lcsse.offline.model import answer_for
 from tests.support.lcsse_server import TOKEN, lcsse_server
 
 BIN = Path(sys.executable).parent

@@ -11,10 +11,10 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from jupyter_lcsse.chains import build_default_chain
-from jupyter_lcsse.inline_parsers import InlineStrOutputParser, inline_str_parsers
-from jupyter_lcsse.offline_model import OfflineChatModel, answer_for
-from jupyter_lcsse.runs import Run
+from jupyter_lcsse.chains.registry import build_default_chain
+from jupyter_lcsse.offline.model import OfflineChatModel, answer_for
+from jupyter_lcsse.streaming.inline_parsers import InlineStrOutputParser, inline_str_parsers
+from jupyter_lcsse.streaming.runs import Run
 
 QUESTION = {"question": "What is SSE?"}
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_lcsse.offline_model import answer_for
-from jupyter_lcsse.sse import parse
+from jupyter_lcsse.core.sse import parse
+from jupyter_lcsse.offline.model import answer_for
 from tests.support.processes import isolated_env, jupyter_process
 
 BIN = Path(sys.executable).parent

@@ -18,8 +18,8 @@ import httpx
 import nbformat
 import pytest
 
-from jupyter_lcsse.offline_model import answer_for
-from jupyter_lcsse.sse import ServerSentEvent, SSEDecoder
+from jupyter_lcsse.core.sse import ServerSentEvent, SSEDecoder
+from jupyter_lcsse.offline.model import answer_for
 from tests.support.hub import (
     PASSWORD,
     TOKENS_PER_SECOND,

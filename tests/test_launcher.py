@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_lcsse.launcher import first_notebook, lab_command
+from jupyter_lcsse.server.launcher import first_notebook, lab_command
 from tests.support.lab import chromium_page
 from tests.support.processes import jupyter_process
 

@@ -11,8 +11,9 @@ from IPython.core.error import UsageError
 from IPython.testing.globalipapp import get_ipython
 from langchain_core.runnables import RunnableLambda
 
-from jupyter_lcsse import StreamWidget, magics
-from jupyter_lcsse.discovery import ServerNotFound
+from jupyter_lcsse import StreamWidget
+from jupyter_lcsse.kernel import magics
+from jupyter_lcsse.kernel.discovery import ServerNotFound
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +167,7 @@ def test_kernel_import_when_package_loaded_then_server_app_not_imported(setup: s
 
 def test_lazy_app_when_asked_then_same_class_and_extension_point() -> None:
     import jupyter_lcsse
-    from jupyter_lcsse.app import LCSSEApp
+    from jupyter_lcsse.server.app import LCSSEApp
 
     assert jupyter_lcsse.LCSSEApp is LCSSEApp
     assert jupyter_lcsse._jupyter_server_extension_points() == [
@@ -211,8 +212,8 @@ def test_cell_magic_when_config_or_mode_bad_then_one_clear_line(
 def test_cell_magic_when_kernel_agent_then_prompt_edits_the_question(
     ip: Any, shown: list[Any]
 ) -> None:
-    from jupyter_lcsse.builtin_chains import build_agent_chain
-    from jupyter_lcsse.chains import make_chat_model
+    from jupyter_lcsse.chains.builtin import build_agent_chain
+    from jupyter_lcsse.chains.registry import make_chat_model
 
     choice = make_chat_model(
         model="offline", openai_model="", openai_base_url="", offline_tokens_per_second=0

@@ -113,7 +113,7 @@ def test_schema_message_when_thousands_of_unexpected_keys_then_names_five() -> N
     in one pass over them (one scan per key was quadratic: 3 s for 30,000 keys)."""
     from jsonschema import Draft202012Validator
 
-    from jupyter_lcsse.chains import schema_message
+    from jupyter_lcsse.chains.registry import schema_message
 
     schema = {"type": "object", "properties": {"q": {}}, "additionalProperties": False}
     instance = {"q": 1, **{f"k{i}": i for i in range(30_000)}}

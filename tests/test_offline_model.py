@@ -11,7 +11,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from pydantic import ValidationError
 
-from jupyter_lcsse.offline_model import TOPICS, OfflineChatModel, answer_for, tokenize
+from jupyter_lcsse.offline.model import TOPICS, OfflineChatModel, answer_for, tokenize
 
 
 def _chain(rate: float = 0.0):

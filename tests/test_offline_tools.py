@@ -9,8 +9,8 @@ import pytest
 from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
-from jupyter_lcsse.offline_model import OfflineChatModel, answer_for
-from jupyter_lcsse.offline_tools import ToolCallPlan, plan_tool_call
+from jupyter_lcsse.offline.model import OfflineChatModel, answer_for
+from jupyter_lcsse.offline.tools import ToolCallPlan, plan_tool_call
 
 
 @tool

@@ -10,7 +10,7 @@ import pytest
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
-from jupyter_lcsse.run_state import RunState
+from jupyter_lcsse.client.run_state import RunState
 from tests.conftest import SSEFetch
 from tests.support.fake_openai import FakeOpenAIState, make_app, reply_tokens
 

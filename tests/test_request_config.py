@@ -15,7 +15,7 @@ import pytest
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from tornado.httpclient import HTTPClientError
 
-from jupyter_lcsse.offline_model import answer_for
+from jupyter_lcsse.offline.model import answer_for
 from tests.conftest import SSEFetch, json_error
 from tests.support.chains import TEST_CHAINS
 

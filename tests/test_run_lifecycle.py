@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from langchain_core.runnables import RunnableLambda
 
-from jupyter_lcsse.runs import Run, RunRegistry
-from jupyter_lcsse.sse import ServerSentEvent, parse
+from jupyter_lcsse.core.sse import ServerSentEvent, parse
+from jupyter_lcsse.streaming.runs import Run, RunRegistry
 from tests.conftest import SSEFetch
 from tests.support.chains import STRAY, slow
 from tests.support.raw_http import read_response, send_request

@@ -22,11 +22,11 @@ import pytest
 from langchain_core.messages import HumanMessage
 from tornado.web import RequestHandler
 
-from jupyter_lcsse.agui_dialect import AguiDialect
-from jupyter_lcsse.builtin_chains import build_agent_chain
-from jupyter_lcsse.chains import make_chat_model
-from jupyter_lcsse.handler_base import LCSSEHandler
-from jupyter_lcsse.runs import RunRegistry
+from jupyter_lcsse.chains.builtin import build_agent_chain
+from jupyter_lcsse.chains.registry import make_chat_model
+from jupyter_lcsse.dialects.agui.encoder import AguiDialect
+from jupyter_lcsse.server.handler_base import LCSSEHandler
+from jupyter_lcsse.streaming.runs import RunRegistry
 from tests.support.raw_http import send_request
 
 MARK = "conversation-marker-"

@@ -2,7 +2,7 @@
 
 Provider errors quote requests back, URLs carry ``user:password@`` and ``?api_key=``,
 and a traceback printed in a kernel is saved in the notebook. Every such path goes
-through ``jupyter_lcsse.masking``; these tests put real-looking secrets in each one.
+through ``jupyter_lcsse.core.masking``; these tests put real-looking secrets in each one.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ import pytest
 from langchain_core.runnables import RunnableGenerator
 
 from jupyter_lcsse import StreamWidget
-from jupyter_lcsse.chains import build_default_chain
-from jupyter_lcsse.masking import (
+from jupyter_lcsse.chains.registry import build_default_chain
+from jupyter_lcsse.core.masking import (
     SecretMaskingFilter,
     mask_secrets,
     public_url,
     safe_error_message,
     scrub_uri,
 )
-from jupyter_lcsse.offline_model import OfflineChatModel
+from jupyter_lcsse.offline.model import OfflineChatModel
 from tests.conftest import LogLines, SSEFetch
 from tests.support.chains import TEST_CHAINS
 
@@ -124,7 +124,7 @@ def test_mask_when_secret_named_env_var_holds_a_switch_then_word_kept(
 
 
 def test_safe_error_message_when_imported_from_runs_then_same_masking() -> None:
-    from jupyter_lcsse.runs import safe_error_message as from_runs
+    from jupyter_lcsse.streaming.runs import safe_error_message as from_runs
 
     exc = ValueError(LEAKS["aws"] + "\nsecond line with traceback-ish detail")
     assert (
@@ -248,7 +248,7 @@ async def test_kernel_widget_when_chain_error_has_secret_then_stderr_traceback_m
     # A kernel has no logging configured: the record reaches Python's lastResort
     # handler, which prints message and traceback to stderr (saved in the notebook).
     # pytest's own root handler would take it instead, so stop propagation here.
-    logger = logging.getLogger("jupyter_lcsse.widget")
+    logger = logging.getLogger("jupyter_lcsse.kernel.widget")
     monkeypatch.setattr(logger, "propagate", False)
     monkeypatch.setattr(logger, "handlers", [])
     capsys.readouterr()

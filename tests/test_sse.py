@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_lcsse.sse import ServerSentEvent, SSEDecoder, comment, encode, parse
+from jupyter_lcsse.core.sse import ServerSentEvent, SSEDecoder, comment, encode, parse
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "sse_vectors.json").read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyter_lcsse.offline_model import answer_for
+from jupyter_lcsse.offline.model import answer_for
 from tests.conftest import SSEFetch, json_error
 from tests.support.chains import PROBE
 

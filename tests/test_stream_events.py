@@ -9,8 +9,8 @@ from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
 from langchain_core.messages.tool import tool_call_chunk
 
-from jupyter_lcsse.adapters import choose_mode, is_graph, make_adapter
-from jupyter_lcsse.stream_events import ChunkTranslator, StreamEvent
+from jupyter_lcsse.streaming.adapters import choose_mode, is_graph, make_adapter
+from jupyter_lcsse.streaming.events import ChunkTranslator, StreamEvent
 
 
 def _kinds(events: list[StreamEvent]) -> list[str]:
@@ -144,9 +144,9 @@ async def test_graph_when_two_nodes_call_tools_at_once_then_each_call_keeps_its_
     # model's chunk, with args {}, and each later piece started a nameless call.
     from langgraph.graph import START, MessagesState, StateGraph
 
-    from jupyter_lcsse.builtin_chains import _tools
-    from jupyter_lcsse.docs_retriever import DocsRetriever
-    from jupyter_lcsse.offline_model import OfflineChatModel
+    from jupyter_lcsse.chains.builtin import _tools
+    from jupyter_lcsse.offline.model import OfflineChatModel
+    from jupyter_lcsse.offline.retriever import DocsRetriever
 
     llm = OfflineChatModel(tokens_per_second=200).bind_tools(_tools(DocsRetriever(k=1)))
 
@@ -172,7 +172,7 @@ async def test_graph_when_two_nodes_call_tools_at_once_then_each_call_keeps_its_
 
 
 async def test_events_mode_when_chain_is_a_bare_chat_model_then_its_text_is_the_answer() -> None:
-    from jupyter_lcsse.offline_model import OfflineChatModel, answer_for
+    from jupyter_lcsse.offline.model import OfflineChatModel, answer_for
 
     events = await _adapter_events(OfflineChatModel(tokens_per_second=0), "What is SSE?", "events")
     assert "".join(e.data for e in events if e.kind == "message") == answer_for("What is SSE?")

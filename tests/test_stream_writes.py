@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from jupyter_lcsse import stream_writer as handlers
-from jupyter_lcsse.sse import SSEDecoder
+from jupyter_lcsse.core.sse import SSEDecoder
+from jupyter_lcsse.server import stream_writer as handlers
 from tests.conftest import SSEFetch
 from tests.support.chains import PROBE
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_lcsse.sse import ServerSentEvent
+from jupyter_lcsse.core.sse import ServerSentEvent
 from tests.conftest import SSEFetch, json_error
 
 AGENT_ANSWER = "*Offline model:* the `calculator` tool answered **42**, so the answer is **42**."

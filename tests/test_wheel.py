@@ -31,8 +31,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jupyter_lcsse.offline_model import answer_for
-from jupyter_lcsse.sse import parse
+from jupyter_lcsse.core.sse import parse
+from jupyter_lcsse.offline.model import answer_for
 from tests.support.processes import isolated_env, jupyter_process
 
 ROOT = Path(__file__).resolve().parents[1]

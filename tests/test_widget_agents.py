@@ -16,10 +16,10 @@ from langchain.agents import create_agent
 from langgraph.checkpoint.memory import InMemorySaver
 
 from jupyter_lcsse import StreamWidget
-from jupyter_lcsse.builtin_chains import build_agent_chain
-from jupyter_lcsse.chains import make_chat_model
-from jupyter_lcsse.offline_model import OfflineChatModel
-from jupyter_lcsse.sse import parse
+from jupyter_lcsse.chains.builtin import build_agent_chain
+from jupyter_lcsse.chains.registry import make_chat_model
+from jupyter_lcsse.core.sse import parse
+from jupyter_lcsse.offline.model import OfflineChatModel
 from tests.support.widgets import recording
 
 ANSWER = "*Offline model:* the `calculator` tool answered **42**, so the answer is **42**."
@@ -31,8 +31,8 @@ def _agent(**kwargs: Any) -> Any:
     )
     if not kwargs:
         return build_agent_chain(choice).runnable
-    from jupyter_lcsse.builtin_chains import _tools
-    from jupyter_lcsse.docs_retriever import DocsRetriever
+    from jupyter_lcsse.chains.builtin import _tools
+    from jupyter_lcsse.offline.retriever import DocsRetriever
 
     return create_agent(choice.model, tools=_tools(DocsRetriever()), **kwargs)
 

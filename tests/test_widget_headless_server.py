@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from langchain_core.runnables import RunnableGenerator
 
-from jupyter_lcsse import StreamWidget, discovery
-from jupyter_lcsse.discovery import ServerNotFound
-from jupyter_lcsse.offline_model import answer_for
+from jupyter_lcsse import StreamWidget
+from jupyter_lcsse.kernel import discovery
+from jupyter_lcsse.kernel.discovery import ServerNotFound
+from jupyter_lcsse.offline.model import answer_for
 from tests.support.lcsse_server import TOKEN, lcsse_server
 from tests.support.processes import free_port
 from tests.support.widgets import recording
@@ -125,7 +126,7 @@ async def test_wait_when_never_started_then_says_so_at_once(no_server: None) -> 
 def test_wait_default_timeout_when_unset_then_minutes_not_forever() -> None:
     import inspect
 
-    from jupyter_lcsse.widget import WAIT_TIMEOUT
+    from jupyter_lcsse.kernel.widget import WAIT_TIMEOUT
 
     default = inspect.signature(StreamWidget.wait).parameters["timeout"].default
     assert default == WAIT_TIMEOUT and 60 <= default <= 900

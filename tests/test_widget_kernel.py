@@ -11,7 +11,7 @@ import pytest
 from langchain_core.runnables import RunnableGenerator
 
 from jupyter_lcsse import StreamWidget
-from jupyter_lcsse.sse import parse
+from jupyter_lcsse.core.sse import parse
 from tests.support.widgets import recording
 
 
@@ -274,7 +274,7 @@ def test_kernel_widget_when_config_value_unusable_then_value_error_naming_it(
     """The server checks the config it is sent; a kernel widget runs its chain right
     here, so it checks its own at once (it once failed inside the run with
     ``'<' not supported between instances of 'str' and 'int'``)."""
-    from jupyter_lcsse.offline_model import OfflineChatModel
+    from jupyter_lcsse.offline.model import OfflineChatModel
 
     with pytest.raises(ValueError, match=says):
         StreamWidget(OfflineChatModel(tokens_per_second=0), "hi", config=config, autostart=False)

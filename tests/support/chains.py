@@ -240,7 +240,7 @@ def make_graph() -> Runnable[Any, Any]:
     from langgraph.config import get_stream_writer
     from langgraph.graph import END, START, MessagesState, StateGraph
 
-    from jupyter_lcsse.offline_model import OfflineChatModel
+    from jupyter_lcsse.offline.model import OfflineChatModel
 
     model = OfflineChatModel(tokens_per_second=0)
 
@@ -264,7 +264,7 @@ def make_tool_model() -> Runnable[Any, Any]:
     """A bare chat model with a tool bound (its input is messages or a string)."""
     from langchain_core.tools import tool
 
-    from jupyter_lcsse.offline_model import OfflineChatModel
+    from jupyter_lcsse.offline.model import OfflineChatModel
 
     @tool
     def multiply(a: int, b: int) -> int:
@@ -334,7 +334,7 @@ TEST_CHAINS.update(
 def _calculator() -> Any:
     from langchain_core.tools import tool
 
-    from jupyter_lcsse.builtin_chains import calculate
+    from jupyter_lcsse.chains.builtin import calculate
 
     @tool
     def calculator(expression: str) -> str:
@@ -348,7 +348,7 @@ def make_thinker() -> Runnable[Any, Any]:
     """create_agent on the offline model with reasoning: reasoning, a tool call, text."""
     from langchain.agents import create_agent
 
-    from jupyter_lcsse.offline_model import OfflineChatModel
+    from jupyter_lcsse.offline.model import OfflineChatModel
 
     return create_agent(
         OfflineChatModel(tokens_per_second=0, reasoning=True), tools=[_calculator()]
@@ -359,7 +359,7 @@ def make_slow_agent() -> Runnable[Any, Any]:
     """create_agent on the offline model at 20 tokens/s: time to cancel mid-call."""
     from langchain.agents import create_agent
 
-    from jupyter_lcsse.offline_model import OfflineChatModel
+    from jupyter_lcsse.offline.model import OfflineChatModel
 
     return create_agent(OfflineChatModel(tokens_per_second=20), tools=[_calculator()])
 
@@ -369,7 +369,7 @@ def make_saving_agent() -> Runnable[Any, Any]:
     from langchain.agents import create_agent
     from langgraph.checkpoint.memory import InMemorySaver
 
-    from jupyter_lcsse.offline_model import OfflineChatModel
+    from jupyter_lcsse.offline.model import OfflineChatModel
 
     return create_agent(
         OfflineChatModel(tokens_per_second=0),
@@ -476,7 +476,7 @@ def make_parallel_agent() -> Runnable[Any, Any]:
     """create_agent whose model calls the calculator twice in one turn."""
     from langchain.agents import create_agent
 
-    from jupyter_lcsse.frontend_tools import FrontendTools
+    from jupyter_lcsse.chains.frontend_tools import FrontendTools
 
     return create_agent(TwoCallsModel(), tools=[_calculator()], middleware=[FrontendTools()])
 
@@ -485,7 +485,7 @@ def make_mixed_agent() -> Runnable[Any, Any]:
     """create_agent whose model calls the calculator and a frontend tool in one turn."""
     from langchain.agents import create_agent
 
-    from jupyter_lcsse.frontend_tools import FrontendTools
+    from jupyter_lcsse.chains.frontend_tools import FrontendTools
 
     model = TwoCallsModel(frontend="confirm_booking")
     return create_agent(model, tools=[_calculator()], middleware=[FrontendTools()])

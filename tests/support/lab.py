@@ -27,7 +27,7 @@ TOKEN = "lcsse-lab-test"
 # Runs inside the server process: the first event stream of any run whose chain is
 # "slow" is cut after its 6th write, so the browser must reconnect with Last-Event-ID.
 DROP_HOOK = """
-from jupyter_lcsse import handlers as _h
+from jupyter_lcsse.server import handlers as _h
 
 _original_write = _h.SSEStreamHandler.write
 _dropped = []

@@ -13,7 +13,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-from jupyter_lcsse.sse import ServerSentEvent, SSEDecoder
+from jupyter_lcsse.core.sse import ServerSentEvent, SSEDecoder
 
 
 @dataclass

@@ -1,0 +1,550 @@
+"""The offline chat model: a real LangChain chat model that needs no network and no key.
+
+Why it exists: learners run the tutorial in a classroom with no API key, CI has no
+network, and streaming must still be visible and must still carry line breaks, lists
+and code blocks, the text that breaks naive SSE. So it answers a few questions about
+SSE and streaming from a small built-in text, token by token at a set pace, and says
+plainly what it is when asked anything else.
+
+Quirks, on purpose:
+- Deterministic: the same question always gets the same answer (tests compare text).
+- A token is a run of whitespace followed by a run of non-whitespace (``\\s*\\S+``), so
+  tokens carry their leading spaces and newlines across the wire.
+- ``_astream`` is native async: it sleeps with ``asyncio.sleep`` between tokens (no
+  thread per token); at rate 0 it still yields to the event loop once per token, so
+  other requests and cancellation are never starved.
+- Tools (``bind_tools``): when a bound tool fits the question (``offline_tools.py``
+  has the rules) it streams a tool call as ``tool_call_chunks`` (the arguments' JSON
+  token by token) instead of text; after the tools' results (``ToolMessage``) it
+  answers with them. The last chunk of every stream carries ``usage_metadata``
+  (tokens counted as above) and ``finish_reason`` ("stop" or "tool_calls").
+- ``reasoning=True``: before the answer or the tool call it streams a short account of
+  what it is about to do as standard ``reasoning`` content blocks (the text then comes
+  as ``text`` blocks), the shape LangChain gives reasoning models' thinking.
+- Sources: when the system message holds ``<source title=... path=...>`` passages (a
+  RAG prompt, ``format_sources``), it answers from them: each passage's first
+  sentence, cited, instead of a built-in topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages.tool import tool_call, tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import BaseModel, Field
+
+from jupyter_lcsse.offline.tools import ToolCallPlan, plan_tool_call
+
+__all__ = ["TOPICS", "OfflineChatModel", "answer_for", "format_sources", "tokenize"]
+
+_TOKEN = re.compile(r"\s*\S+|\s+")
+
+_SSE = """\
+*Offline model (no network): a built-in answer about Server-Sent Events.*
+
+## Server-Sent Events in one minute
+
+**Server-Sent Events (SSE)** let a server push text to a client over one long HTTP
+response with `Content-Type: text/event-stream`. Each event is a few `field: value`
+lines, and **a blank line ends the event**:
+
+```
+id: 1
+data: Hello
+data: world
+
+```
+
+The browser's `EventSource` joins the two `data:` lines with a newline, so
+`event.data` is `"Hello\\nworld"`. That is why a token that contains a line break must
+be sent as several `data:` lines: a plain `f"data: {chunk}\\n\\n"` cuts it in two.
+
+- `event:` names the event type (default `message`).
+- `id:` lets a client resume after a dropped connection.
+- `retry:` tells the client how many milliseconds to wait before reconnecting.
+- Lines starting with `:` are comments, handy as keep-alives.
+
+SSE is plain HTTP: it passes proxies, uses the page's cookies, and needs no special
+server. It only goes one way, server to client, which is exactly what streaming an
+LLM's answer needs.
+"""
+
+_WEBSOCKET = """\
+*Offline model (no network): a built-in answer about SSE versus WebSocket.*
+
+## SSE or WebSocket?
+
+Both keep a connection open, but they solve different problems.
+
+| | SSE | WebSocket |
+|---|---|---|
+| direction | server to client | both ways |
+| protocol | plain HTTP response | upgrade to its own framing |
+| reconnect | built in (`retry`, `Last-Event-ID`) | write it yourself |
+| data | UTF-8 text | text or binary |
+
+For streaming tokens from a model, **SSE is usually the better fit**:
+
+1. The client sends one request (the question) and reads one long answer.
+2. Auth, cookies, CORS and proxies work as for any HTTP request.
+3. A dropped connection resumes where it stopped, without new code.
+
+Pick a WebSocket when the client must keep talking during the stream, for example to
+send audio while it plays the answer, or for a multiplayer cursor.
+
+```python
+# SSE in the browser is one line:
+# const source = new EventSource("/lcsse/api/runs/RUN_ID/events");
+```
+"""
+
+_RECONNECT = """\
+*Offline model (no network): a built-in answer about reconnection and Last-Event-ID.*
+
+## Reconnecting with `Last-Event-ID`
+
+When an SSE connection drops, `EventSource` reconnects **by itself**:
+
+1. It waits the `retry:` time the server last sent (in milliseconds).
+2. It sends the same request again with a `Last-Event-ID` header holding the last
+   `id:` it saw.
+3. The server replays every event after that id, then goes on live.
+
+```
+retry: 2000
+
+id: 41
+data: tok
+
+```
+
+A server that answers `204 No Content` tells the browser to **stop** reconnecting.
+Send it once the stream has ended and the client has every event; otherwise a
+finished stream looks like a dropped one, and the browser reconnects, and a naive
+server runs (and bills) the whole generation again.
+
+- Give every event an increasing `id:`.
+- Keep a replay buffer per run.
+- End every stream with a final event, so clients know it is over.
+"""
+
+_LANGCHAIN = """\
+*Offline model (no network): a built-in answer about LangChain streaming.*
+
+## Streaming with LangChain
+
+Every LangChain `Runnable` can stream. A chain of prompt, model and parser streams as
+the model produces tokens:
+
+```python
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+
+chain = ChatPromptTemplate.from_template("{question}") | model | StrOutputParser()
+async for chunk in chain.astream({"question": "What is SSE?"}):
+    print(chunk, end="", flush=True)
+```
+
+- `stream()` is the sync iterator, `astream()` the async one.
+- The model yields `AIMessageChunk`s; `StrOutputParser` turns them into `str` chunks.
+- **Time to first token** (TTFT) is what a reader feels; total time is what they wait
+  for the whole answer. Streaming improves the first, not the second.
+- Cancelling the task that iterates `astream()` closes the model's HTTP request, so a
+  reader who leaves stops the spending.
+
+The lcsse extension runs `astream()` on the server and sends each chunk as an SSE
+event, so a notebook or a browser can watch it arrive.
+"""
+
+_JUPYTER = """\
+*Offline model (no network): a built-in answer about the lcsse Jupyter extension.*
+
+## The `lcsse` server extension
+
+`jupyter-lcsse` adds an SSE API to Jupyter Server, behind Jupyter's own token and
+XSRF rules:
+
+- `GET lcsse/api/chains` lists the chains and the input each one expects.
+- `POST lcsse/api/chains/{name}/stream` answers with the stream itself, for `fetch`
+  and `curl -N`.
+- `POST lcsse/api/runs` starts a run; `GET lcsse/api/runs/{id}/events` follows it
+  and resumes with `Last-Event-ID`.
+- `DELETE lcsse/api/runs/{id}` cancels a run.
+
+```bash
+curl -N -H "Authorization: token $TOKEN" \\
+  -d '{"input": {"question": "What is SSE?"}}' \\
+  http://127.0.0.1:8888/lcsse/api/chains/default/stream
+```
+
+Add your own chains with `c.LCSSEApp.chains = {"name": "package.module:attr"}`.
+"""
+
+_GREETING = """\
+Hello! I am the **offline model** bundled with jupyter-lcsse. I have no network and
+no real language model, so I answer only a few questions, but I stream them token by
+token, just like a real model would.
+
+Try asking me:
+
+- What is SSE?
+- SSE or WebSocket?
+- How does `Last-Event-ID` work?
+- How does LangChain streaming work?
+"""
+
+# (name, keywords, answer), in priority order: the first topic with a keyword wins.
+TOPICS: list[tuple[str, tuple[str, ...], str]] = [
+    (
+        "reconnection",
+        ("last-event-id", "last event id", "reconnect", "resume", "retry"),
+        _RECONNECT,
+    ),
+    ("websocket", ("websocket", "web socket"), _WEBSOCKET),
+    ("langchain", ("langchain", "astream", "runnable", "token"), _LANGCHAIN),
+    ("jupyter", ("jupyter", "lcsse", "extension", "endpoint"), _JUPYTER),
+    ("sse", ("sse", "server-sent", "server sent", "event-stream", "eventsource"), _SSE),
+    ("greeting", ("hello", "hi", "hey"), _GREETING),
+]
+
+
+def _out_of_scope(question: str) -> str:
+    quoted = " ".join(question.split())
+    if len(quoted) > 200:
+        quoted = quoted[:199] + "…"
+    topics = "\n".join(f"- {name}" for name, _, _ in TOPICS if name != "greeting")
+    asked = f'You asked: "{quoted}"' if quoted else "I did not get a question."
+    return (
+        "I am the **offline model** bundled with jupyter-lcsse: I have no network and no "
+        "real language model, so I cannot answer that.\n\n"
+        f"{asked}\n\n"
+        f"I can explain these topics:\n\n{topics}\n\n"
+        "To use a real model, set `OPENAI_API_KEY` before starting Jupyter; add "
+        "`OPENAI_BASE_URL` to use an OpenAI-compatible server such as Ollama, vLLM or "
+        "llama.cpp's server.\n"
+    )
+
+
+def topic_for(question: str) -> str | None:
+    """The name of the built-in topic ``question`` is about, or None."""
+    lowered = question.lower()
+    words = set(re.findall(r"[a-z]+", lowered))
+    for name, keywords, _answer in TOPICS:
+        for keyword in keywords:
+            if (keyword in words) if keyword.isalpha() else (keyword in lowered):
+                return name
+    return None
+
+
+def answer_for(question: str) -> str:
+    """The full answer to ``question``: a topic's text, or the out-of-scope answer."""
+    topic = topic_for(question)
+    for name, _keywords, answer in TOPICS:
+        if name == topic:
+            return answer
+    return _out_of_scope(question)
+
+
+_SOURCE = re.compile(r'<source title="([^"]*)" path="([^"]*)">\n?(.*?)</source>', re.S)
+
+
+def format_sources(documents: Sequence[Any]) -> str:
+    """Documents as the ``<source>`` passages a RAG prompt gives the model."""
+    parts = []
+    for doc in documents:
+        title = str(doc.metadata.get("title", "")).replace('"', "'")
+        path = str(doc.metadata.get("source", "")).replace('"', "'")
+        parts.append(f'<source title="{title}" path="{path}">\n{doc.page_content}\n</source>')
+    return "\n\n".join(parts)
+
+
+def _first_sentence(text: str, limit: int = 220) -> str:
+    flat = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    flat = re.sub(r"^#+\s*", "", flat)
+    match = re.search(r"(.+?[.!?])(\s|$)", flat)
+    sentence = match.group(1) if match else flat
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
+
+
+def _sources_answer(question: str, system: str) -> str | None:
+    """The answer from the ``<source>`` passages of a RAG prompt, or None if it has none."""
+    found = _SOURCE.findall(system)
+    if not found:
+        return None
+    lines = [
+        f"*Offline model (no network): what the {len(found)} passages retrieved from the "
+        f"project's docs say about your question, quoted; a real model would summarize "
+        f"them.*\n",
+    ]
+    for i, (title, path, body) in enumerate(found, 1):
+        lines.append(f"{i}. **{title or path}** (`{path}`): {_first_sentence(body)}")
+    return "\n".join(lines) + "\n"
+
+
+def _system(messages: list[BaseMessage]) -> str:
+    return "\n".join(_text(m) for m in messages if isinstance(m, SystemMessage))
+
+
+def tokenize(text: str) -> list[str]:
+    """Split into tokens that carry their leading whitespace; ``"".join`` restores it."""
+    return _TOKEN.findall(text)
+
+
+def _question(messages: list[BaseMessage]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            content = message.content
+            if isinstance(content, str):
+                return content
+            return "".join(
+                part if isinstance(part, str) else str(part.get("text", ""))
+                for part in content
+                if isinstance(part, str) or part.get("type") == "text"
+            )
+    return ""
+
+
+def _text(message: BaseMessage) -> str:
+    text: Any = message.text  # langchain-core 1.x: a property; 0.3: a method
+    return str(text) if isinstance(text, str) else str(text())
+
+
+def _tool_answer(messages: list[BaseMessage]) -> str:
+    """The answer once the tools have run: their results, as the last messages give them."""
+    results: list[ToolMessage] = []
+    for message in reversed(messages):
+        if not isinstance(message, ToolMessage):
+            break
+        results.insert(0, message)
+    sourced = _sources_answer("", "\n".join(_text(m) for m in results))
+    if sourced is not None:  # a search tool's passages: quote them as a RAG answer does
+        return sourced
+    failed = [m for m in results if m.status == "error"]
+    if failed:
+        said = "; ".join(
+            f"the `{m.name or 'tool'}` tool failed: {_text(m).strip()}" for m in failed
+        )
+        return f"*Offline model:* {said}. I have no answer without it."
+    parts = [f"the `{m.name or 'tool'}` tool answered **{_text(m).strip()}**" for m in results]
+    said = "; ".join(parts)
+    if len(results) == 1:
+        return f"*Offline model:* {said}, so the answer is **{_text(results[0]).strip()}**."
+    return f"*Offline model:* {said}."
+
+
+def _call_id(plan: ToolCallPlan, question: str) -> str:
+    digest = hashlib.sha256(f"{plan.name}|{plan.args}|{question}".encode()).hexdigest()
+    return f"call_{digest[:16]}"
+
+
+class _Reply:
+    """What the model answers to ``messages``: text tokens, or one tool call's pieces."""
+
+    def __init__(
+        self, messages: list[BaseMessage], kwargs: dict[str, Any], *, reasoning: bool = False
+    ) -> None:
+        question = _question(messages)
+        tools: list[dict[str, Any]] = list(kwargs.get("tools") or [])
+        choice = kwargs.get("tool_choice")
+        if choice == "none":
+            tools = []
+        elif isinstance(choice, str) and choice not in ("auto", "any", "required"):
+            tools = [t for t in tools if t.get("function", t).get("name") == choice]
+        self.plan: ToolCallPlan | None = None
+        sourced = None
+        if messages and isinstance(messages[-1], ToolMessage):
+            text = _tool_answer(messages)
+            thought = "The tool has answered; I report its result."
+        else:
+            self.plan = plan_tool_call(question, tools) if tools else None
+            sourced = None if self.plan else _sources_answer(question, _system(messages))
+            text = "" if self.plan else (sourced or answer_for(question))
+            thought = self._thought(question, sourced is not None)
+        self.reasoning = tokenize(thought) if reasoning else []
+        self.tokens = tokenize(text)
+        self.call_id = _call_id(self.plan, question) if self.plan else ""
+        self.arg_pieces = tokenize(json.dumps(self.plan.args)) if self.plan else []
+        self.input_tokens = sum(len(tokenize(_text(m))) for m in messages)
+
+    def _thought(self, question: str, sourced: bool) -> str:
+        if self.plan is not None:
+            return (
+                f"The question needs the `{self.plan.name}` tool; I call it with "
+                f"{json.dumps(self.plan.args)} and answer with its result."
+            )
+        if sourced:
+            return "The prompt gives me retrieved passages; I answer by quoting them."
+        topic = topic_for(question)
+        if topic is None:
+            return "The question is outside my built-in topics; I say so and list them."
+        return f"The question is about {topic}; I answer from my built-in text on it."
+
+    def chunks(self) -> Iterator[AIMessageChunk]:
+        """The stream, last chunk (usage, finish_reason) included."""
+        for piece in self.reasoning:
+            yield AIMessageChunk(content=[{"type": "reasoning", "reasoning": piece, "index": 0}])
+        if self.plan is not None:
+            yield AIMessageChunk(
+                content="",
+                tool_call_chunks=[
+                    tool_call_chunk(name=self.plan.name, args="", id=self.call_id, index=0)
+                ],
+            )
+            for piece in self.arg_pieces:
+                yield AIMessageChunk(
+                    content="",
+                    tool_call_chunks=[tool_call_chunk(name=None, args=piece, id=None, index=0)],
+                )
+        elif self.reasoning:  # after reasoning blocks the text comes as text blocks
+            for token in self.tokens:
+                yield AIMessageChunk(content=[{"type": "text", "text": token, "index": 1}])
+        else:
+            for token in self.tokens:
+                yield AIMessageChunk(content=token)
+        yield AIMessageChunk(
+            content="",
+            usage_metadata=self.usage(),
+            response_metadata=self.metadata(),
+            chunk_position="last",
+        )
+
+    def usage(self) -> Any:
+        output = len(self.reasoning) + (len(self.arg_pieces) if self.plan else len(self.tokens))
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": output,
+            "total_tokens": self.input_tokens + output,
+        }
+
+    def metadata(self) -> dict[str, Any]:
+        reason = "tool_calls" if self.plan else "stop"
+        return {"finish_reason": reason, "model_name": "lcsse-offline"}
+
+    def message(self) -> AIMessage:
+        content: Any = "".join(self.tokens)
+        if self.reasoning:
+            content = [
+                {"type": "reasoning", "reasoning": "".join(self.reasoning)},
+                {"type": "text", "text": content},
+            ]
+        if self.plan is None:
+            return AIMessage(
+                content=content,
+                usage_metadata=self.usage(),
+                response_metadata=self.metadata(),
+            )
+        call = tool_call(name=self.plan.name, args=self.plan.args, id=self.call_id)
+        return AIMessage(
+            content=content if self.reasoning else "",
+            tool_calls=[call],
+            usage_metadata=self.usage(),
+            response_metadata=self.metadata(),
+        )
+
+
+class OfflineChatModel(BaseChatModel):
+    """A deterministic teaching model that streams built-in answers at a set pace."""
+
+    tokens_per_second: float = Field(
+        default=30.0, ge=0, description="Pace of streaming; 0 means as fast as possible."
+    )
+    reasoning: bool = Field(
+        default=False,
+        description="Stream a short account of what it will do (reasoning blocks) first.",
+    )
+
+    @property
+    def _llm_type(self) -> str:
+        return "lcsse-offline"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"tokens_per_second": self.tokens_per_second, "reasoning": self.reasoning}
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type[BaseModel] | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Offer ``tools``, as ChatOpenAI does (OpenAI's tool format; ``tool_choice``
+        "none", "auto"/"any"/"required", or a tool's name)."""
+        formatted = [convert_to_openai_tool(tool) for tool in tools]
+        if tool_choice is not None:
+            kwargs["tool_choice"] = tool_choice
+        return self.bind(tools=formatted, **kwargs)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        reply = _Reply(messages, kwargs, reasoning=self.reasoning)
+        return ChatResult(generations=[ChatGeneration(message=reply.message())])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return self._generate(messages, stop, None, **kwargs)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        delay = 1 / self.tokens_per_second if self.tokens_per_second else 0.0
+        for i, message in enumerate(_Reply(messages, kwargs, reasoning=self.reasoning).chunks()):
+            if delay and i and message.chunk_position != "last":
+                time.sleep(delay)
+            chunk = ChatGenerationChunk(message=message)
+            if run_manager is not None:
+                run_manager.on_llm_new_token(str(message.content), chunk=chunk)
+            yield chunk
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        delay = 1 / self.tokens_per_second if self.tokens_per_second else 0.0
+        for i, message in enumerate(_Reply(messages, kwargs, reasoning=self.reasoning).chunks()):
+            if delay and i and message.chunk_position != "last":
+                await asyncio.sleep(delay)
+            elif not delay:
+                await asyncio.sleep(0)
+            chunk = ChatGenerationChunk(message=message)
+            if run_manager is not None:
+                await run_manager.on_llm_new_token(str(message.content), chunk=chunk)
+            yield chunk

@@ -1,0 +1,321 @@
+"""Stream modes: one small adapter per way of streaming a Runnable.
+
+Each adapter starts the Runnable's own streaming API and turns each item it yields
+into typed events (``stream_events.py``). It knows nothing of SSE or of any wire
+dialect: ``Run`` hands the events to its dialect.
+
+- ``text``: ``runnable.astream`` (the fast path for ``prompt | model | parser``); each
+  chunk through the chunk translator (text, message chunks, documents, dicts).
+- ``graph``: LangGraph's own streaming, ``graph.astream(stream_mode=[...])``:
+  ``messages`` gives the tokens of every model node (and the tools' ``ToolMessage``),
+  ``tasks`` gives each node's start and finish (``step``), ``custom`` what nodes write
+  with ``get_stream_writer()`` (``data``), and ``values`` the state after each step,
+  of which the last goes out once as ``state``. (``updates`` would only repeat what
+  ``messages`` and ``values`` carry.)
+- ``events``: ``astream_events(version="v2")`` for chains whose inner steps matter
+  (retrievers, tools, several models): the root's output chunks are the answer; the
+  models' streams give reasoning, tool calls and usage; retrievers give ``sources``;
+  retrievers, models and tools give ``step``.
+
+``auto`` picks per Runnable: a LangGraph graph (``create_agent`` included) streams as
+``graph``; a chain with a retriever or a tool among its steps as ``events``; anything
+else as ``text`` (a chat model with tools bound is not a step: it stays on the fast
+path, and its tool calls come out typed there too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, Literal
+
+from langchain_core.documents import Document
+from langchain_core.messages import BaseMessage, ToolMessage
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.tools import BaseTool
+
+from jupyter_lcsse.streaming.events import (
+    DATA,
+    MESSAGE,
+    SOURCES,
+    STATE,
+    ChunkTranslator,
+    StreamEvent,
+)
+
+__all__ = [
+    "MODES",
+    "Adapter",
+    "EventsAdapter",
+    "GraphAdapter",
+    "TextAdapter",
+    "choose_mode",
+    "is_graph",
+    "make_adapter",
+    "unwrapped",
+]
+
+Mode = Literal["text", "graph", "events"]
+MODES = ("auto", "text", "events", "graph")
+GRAPH_STREAM_MODES = ["messages", "tasks", "custom", "values"]
+
+
+def is_graph(runnable: Runnable[Any, Any]) -> bool:
+    """A LangGraph graph (``StateGraph.compile()``, ``create_agent``) or a wrapper of one."""
+    try:
+        from langgraph.pregel import Pregel
+    except ImportError:  # pragma: no cover - langgraph is a dependency
+        return False
+    return isinstance(unwrapped(runnable), Pregel)
+
+
+def unwrapped(runnable: Runnable[Any, Any]) -> Runnable[Any, Any]:
+    """The Runnable under ``with_config`` / ``bind`` wrappers."""
+    seen = 0
+    while hasattr(runnable, "bound") and isinstance(runnable.bound, Runnable) and seen < 10:
+        runnable = runnable.bound
+        seen += 1
+    return runnable
+
+
+def has_steps(runnable: Runnable[Any, Any]) -> bool:
+    """Whether a retriever or a tool is one of the chain's steps (its LCEL graph shows
+    it): then its steps are what a user wants to see."""
+    try:
+        graph = runnable.get_graph()
+    except Exception:  # a Runnable whose graph cannot be drawn still streams
+        return False
+    return any(isinstance(node.data, BaseRetriever | BaseTool) for node in graph.nodes.values())
+
+
+def choose_mode(runnable: Runnable[Any, Any], requested: str = "auto") -> Mode:
+    """The mode ``requested`` names, or for ``auto`` the one that shows the steps.
+
+    Raises ``ValueError`` with what to send instead for an unknown mode, and for
+    ``graph`` on a Runnable that is not a LangGraph graph.
+    """
+    if requested not in MODES:
+        raise ValueError(f"unknown mode {requested!r}; the modes are {', '.join(MODES)}")
+    if requested == "graph" and not is_graph(runnable):
+        raise ValueError(
+            "mode 'graph' needs a LangGraph graph (StateGraph.compile(), create_agent); "
+            "this chain is a " + type(runnable).__name__ + ": use 'text' or 'events'"
+        )
+    if requested != "auto":
+        return requested  # type: ignore[return-value]
+    if is_graph(runnable):
+        return "graph"
+    if has_steps(runnable):
+        return "events"
+    return "text"
+
+
+class Adapter:
+    """Starts a stream and translates its items; one per run."""
+
+    mode: Mode = "text"
+
+    def __init__(self, *, max_source_chars: int = 1000) -> None:
+        self.translator = ChunkTranslator(max_source_chars=max_source_chars)
+
+    def stream(
+        self, runnable: Runnable[Any, Any], input: Any, config: RunnableConfig | None
+    ) -> AsyncIterator[Any]:
+        raise NotImplementedError
+
+    def translate(self, item: Any) -> Iterable[StreamEvent]:
+        raise NotImplementedError
+
+    def finish(self) -> list[StreamEvent]:
+        """Events owed once the stream has ended (tool calls still open)."""
+        return self.translator.close_calls()
+
+    @property
+    def usage(self) -> dict[str, int] | None:
+        return self.translator.usage
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.translator.finish_reason
+
+
+class TextAdapter(Adapter):
+    mode: Mode = "text"
+
+    def stream(
+        self, runnable: Runnable[Any, Any], input: Any, config: RunnableConfig | None
+    ) -> AsyncIterator[Any]:
+        return runnable.astream(input, config)
+
+    def translate(self, item: Any) -> Iterable[StreamEvent]:
+        if type(item) is str:  # the fast path: prompt | model | StrOutputParser
+            return (StreamEvent(MESSAGE, item),) if item else ()
+        return self.translator.chunk(item)
+
+
+def message_dict(message: BaseMessage) -> dict[str, Any]:
+    """A message as compact JSON: what a reader of the state needs, not every field."""
+    out: dict[str, Any] = {"type": message.type, "content": message.content}
+    if message.id:
+        out["id"] = message.id
+    if message.name:
+        out["name"] = message.name
+    tool_calls = getattr(message, "tool_calls", None)
+    if tool_calls:
+        out["tool_calls"] = [
+            {"id": c.get("id"), "name": c.get("name"), "args": c.get("args")} for c in tool_calls
+        ]
+    if isinstance(message, ToolMessage):
+        out["tool_call_id"] = message.tool_call_id
+        if message.status == "error":  # a failed tool: the model read an error
+            out["status"] = "error"
+    return out
+
+
+def state_json(value: Any) -> Any:
+    """A graph's state with its messages as compact dicts (the rest as it is)."""
+    if isinstance(value, BaseMessage):
+        return message_dict(value)
+    if isinstance(value, Document):
+        return {"page_content": value.page_content, "metadata": dict(value.metadata)}
+    if isinstance(value, dict):
+        return {str(k): state_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [state_json(v) for v in value]
+    return value
+
+
+class GraphAdapter(Adapter):
+    mode: Mode = "graph"
+
+    def __init__(self, *, max_source_chars: int = 1000) -> None:
+        super().__init__(max_source_chars=max_source_chars)
+        self.state: Any = None
+        self._output_keys: frozenset[str] | None = None
+
+    def stream(
+        self, runnable: Runnable[Any, Any], input: Any, config: RunnableConfig | None
+    ) -> AsyncIterator[Any]:
+        # The state a reader gets is the graph's output, not its private channels
+        # (create_agent's "jump_to", which the "values" stream carries too).
+        channels = getattr(unwrapped(runnable), "output_channels", None)
+        if isinstance(channels, list | tuple):
+            self._output_keys = frozenset(channels)
+        return runnable.astream(input, config, stream_mode=GRAPH_STREAM_MODES)
+
+    def translate(self, item: Any) -> Iterable[StreamEvent]:
+        mode, payload = item
+        if mode == "messages":
+            message, metadata = payload
+            node = metadata.get("langgraph_node") if isinstance(metadata, dict) else None
+            return self.translator.message(message, node)
+        if mode == "tasks":
+            name = str(payload.get("name"))
+            started = "result" not in payload and "error" not in payload
+            events = [] if started else self.translator.close_calls(node=name)
+            status = "started" if started else "finished"
+            events.append(self.translator.step(name, status, "node"))
+            return events
+        if mode == "values":
+            self.state = payload
+            return ()
+        if mode == "custom":  # what a node wrote with get_stream_writer(): data, as it is
+            return (StreamEvent(DATA, payload),)
+        return ()
+
+    def finish(self) -> list[StreamEvent]:
+        events = super().finish()
+        state = self.state
+        if isinstance(state, dict) and self._output_keys is not None:
+            state = {key: value for key, value in state.items() if key in self._output_keys}
+        if state is not None:
+            events.append(StreamEvent(STATE, state_json(state)))
+        return events
+
+
+_STEP_EVENTS = {
+    "on_retriever_start": ("retriever", "started"),
+    "on_retriever_end": ("retriever", "finished"),
+    "on_chat_model_start": ("model", "started"),
+    "on_chat_model_end": ("model", "finished"),
+    "on_llm_start": ("model", "started"),
+    "on_llm_end": ("model", "finished"),
+    "on_tool_start": ("tool", "started"),
+    "on_tool_end": ("tool", "finished"),
+}
+
+
+class EventsAdapter(Adapter):
+    """The root's chunks are the answer and the models' own streams give the rest; on
+    a graph, whose root chunks are node updates, the models' text is the answer."""
+
+    mode: Mode = "events"
+
+    def __init__(self, *, max_source_chars: int = 1000, graph: bool = False) -> None:
+        super().__init__(max_source_chars=max_source_chars)
+        self.root = ChunkTranslator(max_source_chars=max_source_chars)
+        self.retrieved = False
+        self.graph = graph
+
+    def stream(
+        self, runnable: Runnable[Any, Any], input: Any, config: RunnableConfig | None
+    ) -> AsyncIterator[Any]:
+        return runnable.astream_events(input, config, version="v2")
+
+    def translate(self, item: Any) -> Iterable[StreamEvent]:
+        kind = item["event"]
+        data = item.get("data") or {}
+        if kind == "on_chain_stream":
+            if self.graph or item.get("parent_ids"):
+                return ()
+            # Text, documents and other data of the root; a retriever already told its
+            # sources, and the models' streams carry reasoning, tool calls and usage.
+            return [
+                e
+                for e in self.root.chunk(data.get("chunk"))
+                if e.kind in (MESSAGE, DATA) or (e.kind == SOURCES and not self.retrieved)
+            ]
+        if kind in ("on_chat_model_stream", "on_llm_stream"):
+            chunk = data.get("chunk")
+            if not isinstance(chunk, BaseMessage):
+                return ()
+            said = self.translator.message(chunk)
+            if self.graph or not item.get("parent_ids"):
+                return said  # a graph's models, or a chat model that is the root: the answer
+            return [e for e in said if e.kind != MESSAGE]
+        events: list[StreamEvent] = []
+        step = _STEP_EVENTS.get(kind)
+        if step is not None:
+            events.append(self.translator.step(str(item.get("name")), step[1], step[0]))
+        if kind == "on_retriever_end":
+            documents = data.get("output")
+            if isinstance(documents, list) and all(isinstance(d, Document) for d in documents):
+                self.retrieved = True
+                events.append(self.translator.sources(documents))
+        elif kind == "on_tool_end":
+            events.append(self._tool_result(item, data.get("output")))
+        elif kind == "on_custom_event":
+            events.extend(self.translator.chunk({"name": item.get("name"), "data": data}))
+        return events
+
+    def _tool_result(self, item: dict[str, Any], output: Any) -> StreamEvent:
+        if isinstance(output, ToolMessage):
+            return self.translator.tool_result(output)
+        content = output if isinstance(output, str) else str(output)
+        message = ToolMessage(
+            content=content, tool_call_id=str(item.get("run_id")), name=str(item.get("name"))
+        )
+        return self.translator.tool_result(message)
+
+
+_ADAPTERS: dict[str, type[Adapter]] = {
+    "text": TextAdapter,
+    "graph": GraphAdapter,
+    "events": EventsAdapter,
+}
+
+
+def make_adapter(mode: Mode, *, max_source_chars: int = 1000, graph: bool = False) -> Adapter:
+    if mode == "events":
+        return EventsAdapter(max_source_chars=max_source_chars, graph=graph)
+    return _ADAPTERS[mode](max_source_chars=max_source_chars)
