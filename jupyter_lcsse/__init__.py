@@ -20,7 +20,7 @@ _moved.install()  # the 0.1 flat paths (jupyter_lcsse.runs, ...) for one release
 if TYPE_CHECKING:
     from jupyter_lcsse.server.app import LCSSEApp
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = [
     "LCSSEApp",
     "ServerSentEvent",

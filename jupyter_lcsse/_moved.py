@@ -56,19 +56,6 @@ MOVED: dict[str, str] = {
 _PREFIX = "jupyter_lcsse."
 
 
-def _caller_stacklevel() -> int:
-    """How far up the first frame outside the import machinery is: the user's import."""
-    frame = sys._getframe(1)
-    level = 1
-    while frame is not None and (
-        frame.f_code.co_filename.startswith("<frozen importlib")
-        or frame.f_code.co_filename == __file__
-    ):
-        frame = frame.f_back  # type: ignore[assignment]
-        level += 1
-    return level
-
-
 class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Answers an old path with the module at its new one."""
 
@@ -84,7 +71,7 @@ class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         warnings.warn(
             f"{spec.name} moved to {new}; import it from there (the old path goes in 0.3)",
             DeprecationWarning,
-            stacklevel=_caller_stacklevel(),
+            stacklevel=2,  # warnings skips importlib's own frames: this is the import line
         )
         return importlib.import_module(new)
 

@@ -12,4 +12,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 echo "setup: installing jupyter-lcsse[$extras] into .venv"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
+if [ "$extras" = test ]; then
+  # The suite also runs the dev group's tools (ruff, mypy, import-linter).
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]" --group dev
+else
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
+fi

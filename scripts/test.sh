@@ -2,10 +2,24 @@
 # The whole test suite from a clean clone: set up .venv, make sure Debian's chromium
 # (browser tests; apt, never `playwright install`), nodejs (the widget's JavaScript
 # tests) and npm (configurable-http-proxy for the JupyterHub test) are there, then lint,
-# type-check and test. Extra arguments go to pytest.
+# check the import contract, type-check and test. Extra arguments go to pytest.
+#
+# A tier first runs only that tier of tests/ (see tests/README.md): `unit` is the fast
+# loop (no apt, no npm, no browser: well under a minute), `server`, `kernel` and `e2e`
+# set up what they need. With no tier, everything runs: that is what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+tier=""
+case "${1:-}" in
+  unit | server | kernel | e2e) tier="$1"; shift ;;
+esac
 bash scripts/setup.sh test
+if [ "$tier" = unit ]; then
+  echo "test: unit tier (ruff, the import contract, pytest tests/unit)"
+  .venv/bin/ruff check .
+  .venv/bin/lint-imports --no-cache
+  exec .venv/bin/python -m pytest tests/unit "$@"
+fi
 
 # apt_install COMMAND PACKAGE: install PACKAGE from Debian when COMMAND is missing.
 apt_install() {
@@ -30,7 +44,7 @@ if ! grep -qs '"version": "1.0.0"' .npm-tools/node_modules/@ag-ui/client/package
   echo "test: npm install @ag-ui/client@1.0.0 into .npm-tools/"
   npm install --prefix .npm-tools --no-audit --no-fund --loglevel=error --save-exact @ag-ui/client@1.0.0
 fi
-# esbuild for the AG-UI browser test (tests/test_browser_agui.py bundles
+# esbuild for the AG-UI browser test (tests/e2e/test_browser_agui.py bundles
 # tests/agui_client/browser_app.mjs with HttpAgent at test time): same folder, pinned.
 if ! grep -qs '"version": "0.28.2"' .npm-tools/node_modules/esbuild/package.json; then
   echo "test: npm install esbuild@0.28.2 into .npm-tools/"
@@ -40,9 +54,15 @@ fi
 echo "test: ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "test: the import contract (.importlinter)"
+.venv/bin/lint-imports --no-cache
 echo "test: mypy"
 .venv/bin/mypy
-echo "test: node --test (the widget's SSE parser on the shared vectors)"
+echo "test: node --test (the widget's modules, its bundle, the shared vectors)"
 node --test tests/js/
+if [ -n "$tier" ]; then
+  echo "test: pytest tests/$tier"
+  exec .venv/bin/python -m pytest "tests/$tier" "$@"
+fi
 echo "test: pytest"
 exec .venv/bin/python -m pytest "$@"

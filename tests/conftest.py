@@ -6,23 +6,35 @@ their module (pytest's own fixture overriding), so each file says what it runs w
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tornado.simple_httpclient import HTTPStreamClosedError
 from traitlets.config import Config
 
 from jupyter_lcsse.client import LCSSEClient
-from jupyter_lcsse.core.sse import ServerSentEvent, SSEDecoder
 from jupyter_lcsse.server import stream_writer as handlers
+from tests.support import needs
 from tests.support.chains import PROBE, TEST_CHAINS
+from tests.support.http import LogLines, SSEFetch, sse_fetcher
 from tests.support.lab import Lab, chromium_page, running_lab
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+TIERS = ("unit", "server", "kernel", "e2e")  # tests/<tier>/; see tests/README.md
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, from the folder it lives in (``-m unit`` and so on)."""
+    for item in items:
+        tier = item.path.parent.name
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    needs.check(item)
 
 
 @pytest.fixture
@@ -53,40 +65,6 @@ def _reset_probe() -> None:
     PROBE.reset()
 
 
-@dataclass
-class SSEResponse:
-    """A whole SSE response as the tests see it: status, headers, raw text, events."""
-
-    code: int
-    headers: Any
-    raw: str
-    events: list[ServerSentEvent] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "".join(e.data for e in self.events if e.event == "message")
-
-    @property
-    def end(self) -> dict[str, Any]:
-        assert self.events and self.events[-1].event == "end", self.raw[-500:]
-        return dict(self.events[-1].json())
-
-    def of_type(self, name: str) -> list[ServerSentEvent]:
-        return [e for e in self.events if e.event == name]
-
-
-class LogLines(logging.Handler):
-    """Collects every record as a formatted line (``server_log``)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 @pytest.fixture
 def server_log(jp_serverapp: Any) -> Iterator[LogLines]:
     """Every line the server logs during the test, as its handlers would format it.
@@ -111,13 +89,6 @@ def server_log(jp_serverapp: Any) -> Iterator[LogLines]:
         logger.setLevel(levels[logger])
 
 
-class StopReading(Exception):
-    """Raised from a streaming callback to close the connection from the client side."""
-
-
-SSEFetch = Callable[..., Awaitable[SSEResponse]]
-
-
 @pytest.fixture
 def sse_fetch(jp_fetch: Any) -> SSEFetch:
     """``jp_fetch`` that decodes the body as SSE while it arrives.
@@ -126,48 +97,7 @@ def sse_fetch(jp_fetch: Any) -> SSEFetch:
     leaving); ``on_event`` sees each event as it is decoded.
     """
 
-    async def fetch(
-        *parts: str,
-        body: Any = None,
-        method: str | None = None,
-        headers: dict[str, str] | None = None,
-        stop_after: int | None = None,
-        on_event: Callable[[ServerSentEvent], None] | None = None,
-        **kwargs: Any,
-    ) -> SSEResponse:
-        decoder = SSEDecoder()
-        events: list[ServerSentEvent] = []
-        raw: list[str] = []
-        stopped: list[bool] = []
-
-        def on_chunk(chunk: bytes) -> None:
-            raw.append(chunk.decode("utf-8", "replace"))
-            for event in decoder.feed(chunk):
-                events.append(event)
-                if on_event is not None:
-                    on_event(event)
-                if stop_after is not None and len(events) >= stop_after:
-                    stopped.append(True)
-                    raise StopReading  # tornado closes the connection and logs this
-
-        if body is not None and not isinstance(body, str | bytes):
-            body = json.dumps(body)
-        try:
-            response = await jp_fetch(
-                *parts,
-                method=method or ("POST" if body is not None else "GET"),
-                body=body,
-                headers=headers,
-                streaming_callback=on_chunk,
-                **kwargs,
-            )
-        except (StopReading, HTTPStreamClosedError):
-            if not stopped:
-                raise
-            return SSEResponse(0, None, "".join(raw), events)
-        return SSEResponse(response.code, response.headers, "".join(raw), events)
-
-    return fetch
+    return sse_fetcher(jp_fetch)
 
 
 @pytest.fixture(scope="module")
@@ -196,12 +126,6 @@ def lcsse_client(server_url: str, jp_serverapp: Any, jp_asyncio_loop: Any) -> An
     client = LCSSEClient(server_url, jp_serverapp.identity_provider.token)
     yield client
     jp_asyncio_loop.run_until_complete(client.aclose())
-
-
-def json_error(exc: BaseException) -> tuple[int, str]:
-    """Status and message of a ``tornado.httpclient.HTTPClientError``'s JSON body."""
-    response = exc.response  # type: ignore[attr-defined]
-    return response.code, json.loads(response.body)["message"]
 
 
 @pytest.fixture

@@ -17,51 +17,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
 from jupyter_lcsse.core.sse import ServerSentEvent, encode
+from jupyter_lcsse.streaming.dialect import Dialect, Frame
 from jupyter_lcsse.streaming.events import MESSAGE, REASONING, ChunkTranslator, StreamEvent
 
 __all__ = ["Dialect", "Frame", "NativeDialect", "to_json"]
-
-Frame = tuple[str | None, str]  # (event name or None for "message", data)
-
-
-class Dialect(Protocol):
-    """What ``Run`` asks of a wire dialect (this one, and ``agui_dialect.AguiDialect``)."""
-
-    name: str
-    plain_text: bool  # a str chunk is one frame of that text: Run's fast path may skip encode
-
-    def metadata(self, info: dict[str, Any]) -> str:
-        """The encoded frame(s) sent on every connection before the log (no id)."""
-        ...
-
-    def bind(self, translator: ChunkTranslator | None) -> None:
-        """The run's translator, whose ``message_id`` names the message being streamed
-        (``None`` once the run has ended: a finished run lets its translator go)."""
-        ...
-
-    def start(self) -> Iterable[Frame]:
-        """The log's first frames, before the chain runs."""
-        ...
-
-    def encode(self, event: StreamEvent) -> Iterable[Frame]: ...
-
-    def error(self, error_type: str, message: str) -> Iterable[Frame]:
-        """The chain raised (``message`` is masked already)."""
-        ...
-
-    def end(self, summary: dict[str, Any]) -> Iterable[Frame]:
-        """The log's last frames; ``summary["reason"]`` says how the run ended."""
-        ...
-
-    def gap(self, message: str, summary: dict[str, Any]) -> Iterable[Frame]:
-        """The end of one reader's stream that the replay buffer left behind; the run
-        goes on, so this must not change the dialect's own state."""
-        ...
 
 
 def _json_default(obj: Any) -> Any:

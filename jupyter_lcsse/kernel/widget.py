@@ -43,6 +43,7 @@ from jupyter_lcsse.client.http import SSEHTTPError
 from jupyter_lcsse.client.run_state import RunState
 from jupyter_lcsse.core.masking import masked_logger
 from jupyter_lcsse.core.sse import SSEDecoder
+from jupyter_lcsse.dialects.native import NativeDialect
 from jupyter_lcsse.kernel.cells import (
     current_request,
     in_headless_cell,
@@ -500,6 +501,7 @@ class StreamWidget(anywidget.AnyWidget):
             log=_log,
             on_finish=lambda run: None,
             mode=stream_mode,
+            dialect=NativeDialect(),
         )
         self._run = run
         self._sent_id = 0

@@ -24,6 +24,7 @@ from jupyter_lcsse.chains.registry import (
     make_chat_model,
 )
 from jupyter_lcsse.core.masking import mask_logger
+from jupyter_lcsse.dialects.native import NativeDialect
 from jupyter_lcsse.server.handlers import handlers
 from jupyter_lcsse.streaming.runs import RunRegistry
 
@@ -282,6 +283,7 @@ class LCSSEApp(ExtensionApp):
             max_finished_bytes=self.max_finished_bytes,
             cancel_timeout=self.cancel_timeout,
             max_source_chars=self.max_source_chars,
+            new_dialect=NativeDialect,
         )
         self.registry = registry
         self.settings.update({"lcsse_chains": chains, "lcsse_runs": registry})

@@ -58,8 +58,8 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from jupyter_lcsse.core.json_limits import utf8_safe
 from jupyter_lcsse.core.masking import safe_error_message  # one place for every masking rule
 from jupyter_lcsse.core.sse import ServerSentEvent, encode
-from jupyter_lcsse.dialects.native import Dialect, NativeDialect
 from jupyter_lcsse.streaming.adapters import Adapter, Mode, is_graph, make_adapter
+from jupyter_lcsse.streaming.dialect import Dialect
 from jupyter_lcsse.streaming.events import COUNTED, StreamEvent
 from jupyter_lcsse.streaming.inline_parsers import inline_str_parsers
 
@@ -97,7 +97,7 @@ class Run:
         cancel_timeout: float = 2.0,
         mode: Mode = "text",
         max_source_chars: int = 1000,
-        dialect: Dialect | None = None,
+        dialect: Dialect,
         input_bytes: int = 0,
     ) -> None:
         self.id = secrets.token_urlsafe(24)  # 192 random bits: the id is the capability
@@ -117,7 +117,7 @@ class Run:
         run_config: dict[str, Any] = dict(config or {})
         run_config.setdefault("run_id", uuid.uuid4())
         self.langchain_run_id = str(run_config["run_id"])
-        self.dialect: Dialect = dialect or NativeDialect()
+        self.dialect: Dialect = dialect
         self._adapter: Adapter | None = make_adapter(
             mode, max_source_chars=max_source_chars, graph=mode == "events" and is_graph(runnable)
         )
@@ -576,8 +576,10 @@ class RunRegistry:
         max_finished_bytes: int = 0,
         cancel_timeout: float = 2.0,
         max_source_chars: int = 1000,
+        new_dialect: Callable[[], Dialect],
     ) -> None:
         self.max_active_runs = max_active_runs
+        self.new_dialect = new_dialect  # for a run started without one (the server's native)
         self.max_source_chars = max_source_chars
         self.max_runs = max_runs
         self.run_ttl = run_ttl
@@ -652,7 +654,7 @@ class RunRegistry:
             cancel_timeout=self.cancel_timeout,
             mode=mode,
             max_source_chars=self.max_source_chars,
-            dialect=dialect,
+            dialect=dialect or self.new_dialect(),
             input_bytes=input_bytes,
         )
         run.start()  # first: a run that cannot start must not take a slot

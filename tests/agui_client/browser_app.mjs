@@ -1,5 +1,5 @@
 // A small AG-UI browser app: @ag-ui/client's HttpAgent, bundled for the browser with
-// esbuild (tests/test_browser_agui.py does it at test time), asks a chain one question
+// esbuild (tests/e2e/test_browser_agui.py does it at test time), asks a chain one question
 // and shows the conversation as it arrives.
 //
 // Where it runs: an index.html with <ol id="messages"> and <p id="status"> (the test

@@ -149,7 +149,7 @@ TEST_CHAINS: dict[str, Any] = {
 }
 
 
-# -- Run lifecycle and byte budgets (tests/test_run_lifecycle.py, tests/test_byte_budget.py)
+# -- Run lifecycle and byte budgets (tests/server/test_run_lifecycle.py, test_byte_budget.py)
 
 STRAY: list[str] = []  # what the stubborn chain did after its run was cancelled
 
@@ -328,7 +328,7 @@ TEST_CHAINS.update(
 )
 
 
-# -- AG-UI (tests/test_agui_conformance.py, tests/test_agui_endpoint.py) --
+# -- AG-UI (tests/server/test_agui_conformance.py, tests/server/test_agui_endpoint.py) --
 
 
 def _calculator() -> Any:

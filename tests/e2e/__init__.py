@@ -1,0 +1,1 @@
+"""Tests of the e2e tier (see tests/README.md)."""

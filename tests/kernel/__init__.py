@@ -1,0 +1,1 @@
+"""Tests of the kernel tier (see tests/README.md)."""

@@ -1,0 +1,1 @@
+"""Tests of the server tier (see tests/README.md)."""
