@@ -222,7 +222,7 @@ async def test_kernel_widget_when_pump_fails_then_error_state_and_wait_returns()
 
     widget.send = broken_send  # type: ignore[method-assign]
     widget.ask()
-    run = widget._run
+    run = widget._transport.run
     assert run is not None
     # Once, wait() hung for good here and the chain went on.
     await widget.wait(timeout=5)
@@ -237,7 +237,7 @@ async def test_kernel_widget_when_closed_then_its_run_is_cancelled() -> None:
     recording(widget)
     widget.ask()
     await asyncio.sleep(0.1)
-    run = widget._run
+    run = widget._transport.run
     assert run is not None and not run.done
     widget.close()
     await asyncio.wait_for(run.wait(), 5)  # once it streamed on for 100 s

@@ -93,5 +93,5 @@ def test_kernel_widgets_when_one_cell_makes_two_then_neither_cancels_the_other(
     values = _run(kernel, "await asyncio.sleep(0.3)", "cell-f", a="a.status", b="b.status")
     assert values == {"a": "streaming", "b": "streaming"}
     _run(kernel, "a.close(); b.close()\nawait asyncio.sleep(0.2)", "cell-g")
-    values = _run(kernel, "", "cell-h", a="a._run.status", b="b._run.status")
+    values = _run(kernel, "", "cell-h", a="a._transport.run.status", b="b._transport.run.status")
     assert values == {"a": "cancelled", "b": "cancelled"}

@@ -1,0 +1,135 @@
+"""What every transport does for a ``StreamWidget``, and what it may touch of the widget.
+
+A widget's run either streams in the kernel (``kernel.py``) or on the Jupyter server
+(``server.py``); everything that differs between the two lives in one of those two
+classes, so the widget has no branch on the transport: ``transport_for()`` (in
+``__init__``) chooses once, when the widget is made, and the widget only delegates.
+
+The interface is what the widget's public methods and the kernel's events need, no
+more: ``ask``, ``stop``, ``wait`` and ``cancel`` (the cell runs again, or was
+interrupted) for the run; ``start`` (autostart), ``close`` (the widget goes),
+``receive`` (a page's message) and ``on_headless_display`` (nbclient showed the
+widget) for the moments the widget meets; ``plan`` for the traits it starts with,
+``asked_here`` for the conversation it records, ``state`` for what the run said.
+
+A transport writes the run's progress into the widget's synced traits through
+``WidgetHost``, the part of the widget it may use; the widget, not the transport,
+owns the traits, the saved output and the "run ended" event.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from jupyter_lcsse.client.run_state import RunState
+from jupyter_lcsse.core.masking import masked_logger
+from jupyter_lcsse.kernel.widget_input import WidgetInput
+
+__all__ = ["TERMINAL", "Transport", "WidgetHost", "running_loop"]
+
+# The widget's logger: a kernel saves its stderr, and the transports log as the widget.
+log = masked_logger("jupyter_lcsse.kernel.widget")
+TERMINAL = frozenset({"complete", "error", "cancelled"})
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class WidgetHost(Protocol):
+    """The widget as its transport sees it: synced traits, messages and waiting."""
+
+    chain_name: str
+    input: Any
+    config: dict[str, Any]
+    mode: str
+    status: str
+    error: str
+    text: str
+    run_id: str
+    events_url: str
+    chunks: int
+    ttft_ms: float | None
+    elapsed_ms: float | None
+    reconnects: int
+    batch_interval: float
+    comm_messages: int
+    _done: asyncio.Event  # set while the status is terminal
+
+    def hold_sync(self) -> AbstractContextManager[Any]: ...
+
+    def send(self, content: Any, buffers: Any = None) -> None: ...
+
+    def ask(self, input: Any = None) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def _settle_in_cell(self, *, start: bool = False) -> None: ...
+
+    async def _until_ended(self) -> None: ...
+
+
+class Transport(abc.ABC):
+    """How a widget's runs are made, followed and stopped."""
+
+    name: str  # the widget's ``transport`` trait: "kernel" or "server"
+    chain_name: str  # the widget's ``chain_name`` trait
+    state: RunState  # the current run's events, as the kernel read them
+    _host: WidgetHost
+
+    def bind(self, host: WidgetHost) -> None:
+        """Once the widget exists: the transport writes its runs into ``host``."""
+        self._host = host
+
+    @abc.abstractmethod
+    def plan(
+        self, input: Any, *, config: dict[str, Any] | None, thread_id: str | None
+    ) -> WidgetInput:
+        """The widget's starting input, prompt field, conversation and config; raises
+        ``ValueError`` for a config this transport would refuse (before the widget exists)."""
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """The widget was just made with ``autostart``: start its first run, if now."""
+
+    @abc.abstractmethod
+    def ask(self) -> None:
+        """Start a new run of the widget's current input, stopping the current one."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Cancel the current run; its stream ends with reason ``cancelled``."""
+
+    @abc.abstractmethod
+    async def wait(self) -> None:
+        """Until the widget's traits hold the run's end, or raise why they never will."""
+
+    @abc.abstractmethod
+    def cancel(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """The cell that made the widget runs again, or was interrupted: the run must not
+        go on paying. ``loop``: the loop the run lives on, when called from another
+        thread (a headless cell's helper loop)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """The widget closes (also from ``__del__``, maybe after the loop closed)."""
+
+    @abc.abstractmethod
+    def receive(self, content: dict[str, Any]) -> None:
+        """A page's custom message (``ask``, ``stop``, ``replay``)."""
+
+    @abc.abstractmethod
+    def on_headless_display(self) -> None:
+        """The widget was displayed in a headless cell (nbclient) before its run ended:
+        end the run in this cell (``host._settle_in_cell``), if this transport can."""
+
+    @abc.abstractmethod
+    def asked_here(self, run_id: str) -> bool:
+        """Whether this kernel started run ``run_id`` (so its turn is the widget's to
+        record; the page records the runs it starts itself)."""
