@@ -136,7 +136,7 @@ class LCSSEMagics(Magics):
         else:
             chain = args.chain or "default"
             self._check_server_chain(chain)
-        headless = in_headless_cell() and not isinstance(chain, str)
+        headless = in_headless_cell() and bool(args.kernel)
         # Headless (nbclient, nbconvert, papermill), a kernel run ends in its own cell,
         # or the saved notebook would keep "starting" (see StreamWidget._settle_in_cell).
         try:
