@@ -43,11 +43,9 @@ Quirks, on purpose:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 import secrets
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -57,13 +55,14 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from jupyter_lcsse.core.json_limits import utf8_safe
 from jupyter_lcsse.core.masking import safe_error_message  # one place for every masking rule
-from jupyter_lcsse.core.sse import ServerSentEvent, encode
 from jupyter_lcsse.streaming.adapters import Adapter, Mode, is_graph, make_adapter
 from jupyter_lcsse.streaming.dialect import Dialect
 from jupyter_lcsse.streaming.events import COUNTED, StreamEvent
+from jupyter_lcsse.streaming.frame_log import FrameLog, ReplayGap
 from jupyter_lcsse.streaming.inline_parsers import inline_str_parsers
+from jupyter_lcsse.streaming.limits import RunLimits
 
-__all__ = ["ReplayGap", "Run", "RunRegistry", "TooManyRuns", "call_later", "utf8_safe"]
+__all__ = ["ReplayGap", "Run", "RunLimits", "RunRegistry", "TooManyRuns", "call_later", "utf8_safe"]
 
 RunStatus = Literal["running", "complete", "error", "cancelled"]
 EndReason = Literal["complete", "error", "cancelled", "shutdown"]
@@ -71,10 +70,6 @@ EndReason = Literal["complete", "error", "cancelled", "shutdown"]
 
 class TooManyRuns(Exception):
     """The server already runs ``max_active_runs`` chains."""
-
-
-class ReplayGap(Exception):
-    """The client asked to resume from an event the buffer no longer holds."""
 
 
 class Run:
@@ -87,16 +82,11 @@ class Run:
         runnable: Runnable[Any, Any],
         input: Any,
         config: RunnableConfig | None,
-        buffer_size: int,
-        orphan_timeout: float,
+        limits: RunLimits,
         log: logging.Logger,
         on_finish: Callable[[Run], None],
         secrets_to_hide: list[str] | None = None,
-        inline_parsers: bool = True,
-        buffer_bytes: int = 0,
-        cancel_timeout: float = 2.0,
         mode: Mode = "text",
-        max_source_chars: int = 1000,
         dialect: Dialect,
         input_bytes: int = 0,
     ) -> None:
@@ -111,7 +101,6 @@ class Run:
         self.subscribers = 0
         self.idle = asyncio.Event()  # set while nobody is subscribed
         self.idle.set()
-        self.last_id = 0
         self.mode: Mode = mode
         # LangChain's root run id, so a trace (LangSmith, callbacks) matches its stream.
         run_config: dict[str, Any] = dict(config or {})
@@ -119,7 +108,9 @@ class Run:
         self.langchain_run_id = str(run_config["run_id"])
         self.dialect: Dialect = dialect
         self._adapter: Adapter | None = make_adapter(
-            mode, max_source_chars=max_source_chars, graph=mode == "events" and is_graph(runnable)
+            mode,
+            max_source_chars=limits.max_source_chars,
+            graph=mode == "events" and is_graph(runnable),
         )
         self.dialect.bind(self._adapter.translator)
         info = {
@@ -132,7 +123,7 @@ class Run:
         self.metadata_frame = utf8_safe(self.dialect.metadata(info))
         # LangChain's StrOutputParser otherwise hops to a thread per chunk (inline_parsers.py).
         self._runnable: Runnable[Any, Any] | None = (
-            inline_str_parsers(runnable) if inline_parsers else runnable
+            inline_str_parsers(runnable) if limits.inline_parsers else runnable
         )
         self._input: Any = input
         self._config: RunnableConfig | None = cast(RunnableConfig, run_config)
@@ -140,18 +131,15 @@ class Run:
         self.input_bytes = max(0, input_bytes)
         self._finish_reason: str | None = None
         self._usage: dict[str, Any] | None = None
-        self._buffer_size = max(1, buffer_size)
-        self._trim_at = 2 * self._buffer_size
-        self._buffer_bytes = max(0, buffer_bytes)
-        self._bytes_limit = self._buffer_bytes or sys.maxsize  # compared on every append
-        self._bytes = 0  # the length of self._frames (buffered_bytes)
-        self._orphan_timeout = orphan_timeout
-        self._cancel_timeout = max(0.0, cancel_timeout)
+        self.limits = limits
+        self._orphan_timeout = limits.orphan_timeout
+        self._cancel_timeout = max(0.0, limits.cancel_timeout)
         self._log = log
         self._on_finish = on_finish
         self._secrets = secrets_to_hide or []
-        self._frames: list[str] = []
-        self._first_id = 1  # the id of self._frames[0]
+        self._frames = FrameLog(
+            keep_frames=limits.buffer_size, keep_bytes=limits.buffer_bytes, owner=f"run {self.id}"
+        )
         self._listeners: list[Callable[[], None]] = []
         self._t0 = time.monotonic()
         self._cancel_reason: EndReason = "cancelled"
@@ -353,34 +341,13 @@ class Run:
     # -- the log ---------------------------------------------------------------------
 
     def _append(self, *, event: str | None, data: str) -> None:
-        self.last_id += 1
-        frame = encode(ServerSentEvent(data=data, event=event, id=str(self.last_id)))
-        if not frame.isascii():
-            frame = utf8_safe(frame)
-        self._frames.append(frame)
-        self._bytes += len(frame)  # len, not sys.getsizeof: ten times cheaper per token
-        if len(self._frames) >= self._trim_at or self._bytes > self._bytes_limit:
-            self._trim()
+        self._frames.append(event, data)
         self.wake()
 
-    def _trim(self) -> None:
-        """Drop the oldest frames: to ``buffer_size`` frames when there are twice that,
-        and to three quarters of ``buffer_bytes`` when over it. The newest stays, so a
-        reader that is current never meets a gap. Both in batches, so the list's
-        ``del`` of its head costs O(1) per append on average."""
-        frames = self._frames
-        drop = len(frames) - self._buffer_size if len(frames) >= self._trim_at else 0
-        size = self._bytes
-        if drop:
-            size -= sum(map(len, frames[:drop]))
-        if size > self._bytes_limit:
-            target, newest = self._bytes_limit * 3 // 4, len(frames) - 1
-            while drop < newest and size > target:
-                size -= len(frames[drop])
-                drop += 1
-        del frames[:drop]
-        self._first_id += drop
-        self._bytes = size
+    @property
+    def last_id(self) -> int:
+        """The id of the newest frame (0 before the first)."""
+        return self._frames.last_id
 
     @property
     def buffered_bytes(self) -> int:
@@ -389,61 +356,23 @@ class Run:
         Bytes for ASCII text, as on the wire and in memory. CPython keeps other text in
         2 or 4 bytes a character, so a run of such text can hold up to 4 times this.
         """
-        return self._bytes
-
-    def _gap(self, last_id: int) -> ReplayGap:
-        limits = f"its newest {self._buffer_size} events"
-        if self._buffer_bytes:
-            limits += f" and at most {self._buffer_bytes} bytes of them"
-        return ReplayGap(
-            f"events {last_id + 1}..{self._first_id - 1} of run {self.id} are no longer "
-            f"buffered (a run keeps {limits}: LCSSEApp.replay_buffer_size, "
-            "LCSSEApp.replay_buffer_bytes)"
-        )
+        return self._frames.bytes
 
     def check_buffered(self, last_id: int) -> None:
         """Raise ``ReplayGap`` unless every frame after ``last_id`` is still buffered.
 
         The check ``frames_after`` makes, without joining the frames.
         """
-        if last_id < self.last_id and last_id < self._first_id - 1:
-            raise self._gap(last_id)
+        self._frames.check(last_id)
 
     def frames_after(self, last_id: int) -> str:
         """Every frame with an id above ``last_id``, joined for one write."""
-        if last_id >= self.last_id:
-            return ""
-        if last_id < self._first_id - 1:
-            raise self._gap(last_id)
-        start = last_id - self._first_id + 1
-        if start == len(self._frames) - 1:
-            return self._frames[start]
-        return "".join(self._frames[start:])
+        return self._frames.after(last_id)
 
     def read(self, last_id: int, max_chars: int) -> tuple[str, int]:
-        """The frames after ``last_id``, about ``max_chars`` of them, for one write.
-
-        Returns them joined and the id of the last one included; at least one frame,
-        and past ``max_chars`` by less than one frame. A reader far behind so takes
-        what it missed in several writes, and the server holds one such batch (and its
-        encoded copies) per reader, not the whole backlog.
-        """
-        if last_id >= self.last_id:
-            return "", last_id
-        if last_id < self._first_id - 1:
-            raise self._gap(last_id)
-        frames = self._frames
-        start = last_id - self._first_id + 1
-        end = len(frames)
-        if start == end - 1:
-            return frames[start], self.last_id
-        if self._bytes <= max_chars:  # everything buffered fits one write: no per-frame sum
-            return "".join(frames[start:]), self.last_id
-        stop, size = start, 0
-        while stop < end and size < max_chars:
-            size += len(frames[stop])
-            stop += 1
-        return "".join(frames[start:stop]), self._first_id + stop - 1
+        """The frames after ``last_id``, about ``max_chars`` of them, for one write
+        (``FrameLog.read``: a reader far behind takes its backlog in several writes)."""
+        return self._frames.read(last_id, max_chars)
 
     def wake(self) -> None:
         """Call every callback handed to ``on_change()`` (once each, then forget it)."""
@@ -525,7 +454,7 @@ class Run:
             "elapsed_ms": elapsed,
             "subscribers": self.subscribers,
             "input_bytes": self.input_bytes,
-            "buffered_bytes": self._bytes,
+            "buffered_bytes": self._frames.bytes,
         }
 
 
@@ -558,149 +487,6 @@ async def _close_quietly(stream: Any, log: logging.Logger) -> None:
         log.debug("lcsse: closing an abandoned chain's stream failed: %r", exc)
 
 
-class RunRegistry:
-    """Every run the server knows, with the limits that keep memory bounded."""
-
-    def __init__(
-        self,
-        *,
-        max_active_runs: int,
-        max_runs: int,
-        run_ttl: float,
-        orphan_timeout: float,
-        buffer_size: int,
-        log: logging.Logger,
-        secrets_to_hide: list[str] | None = None,
-        inline_parsers: bool = True,
-        buffer_bytes: int = 0,
-        max_finished_bytes: int = 0,
-        cancel_timeout: float = 2.0,
-        max_source_chars: int = 1000,
-        new_dialect: Callable[[], Dialect],
-    ) -> None:
-        self.max_active_runs = max_active_runs
-        self.new_dialect = new_dialect  # for a run started without one (the server's native)
-        self.max_source_chars = max_source_chars
-        self.max_runs = max_runs
-        self.run_ttl = run_ttl
-        self.orphan_timeout = orphan_timeout
-        self.buffer_size = buffer_size
-        self.buffer_bytes = buffer_bytes
-        self.max_finished_bytes = max_finished_bytes
-        self.cancel_timeout = cancel_timeout
-        self.log = log
-        self._secrets = secrets_to_hide or []
-        self._inline_parsers = inline_parsers
-        self._runs: dict[str, Run] = {}
-        # Finished runs, oldest first: their TTL timer and the bytes their frames take.
-        self._finished: dict[str, tuple[asyncio.TimerHandle | None, int]] = {}
-        self._finished_bytes = 0
-        self._active = 0
-
-    @property
-    def active(self) -> int:
-        return self._active
-
-    @property
-    def finished_bytes(self) -> int:
-        """What the frames of every finished run still known take in memory."""
-        return self._finished_bytes
-
-    @property
-    def held_bytes(self) -> int:
-        """What every run holds, as the budgets count it: the frames of the finished
-        ones, and the frames and input of those still running."""
-        running = sum(r.buffered_bytes + r.input_bytes for r in self._runs.values() if not r.done)
-        return self._finished_bytes + running
-
-    def get(self, run_id: str) -> Run | None:
-        return self._runs.get(run_id)
-
-    def __len__(self) -> int:
-        return len(self._runs)
-
-    def create(
-        self,
-        *,
-        chain: str,
-        runnable: Runnable[Any, Any],
-        input: Any,
-        config: RunnableConfig | None,
-        mode: Mode = "text",
-        dialect: Dialect | None = None,
-        input_bytes: int = 0,
-    ) -> Run:
-        """Start a run, or raise ``TooManyRuns`` when ``max_active_runs`` are running.
-
-        ``input_bytes`` (the request body's length) is counted in ``held_bytes`` while
-        the run may hold its input."""
-        if self._active >= self.max_active_runs:
-            raise TooManyRuns(
-                f"{self._active} runs are already streaming (LCSSEApp.max_active_runs="
-                f"{self.max_active_runs}); try again shortly"
-            )
-        run = Run(
-            chain=chain,
-            runnable=runnable,
-            input=input,
-            config=config,
-            buffer_size=self.buffer_size,
-            orphan_timeout=self.orphan_timeout,
-            log=self.log,
-            on_finish=self._on_finish,
-            secrets_to_hide=self._secrets,
-            inline_parsers=self._inline_parsers,
-            buffer_bytes=self.buffer_bytes,
-            cancel_timeout=self.cancel_timeout,
-            mode=mode,
-            max_source_chars=self.max_source_chars,
-            dialect=dialect or self.new_dialect(),
-            input_bytes=input_bytes,
-        )
-        run.start()  # first: a run that cannot start must not take a slot
-        self._runs[run.id] = run
-        self._active += 1
-        return run
-
-    def _on_finish(self, run: Run) -> None:
-        self._active -= 1
-        handle = None
-        if self.run_ttl > 0:
-            handle = call_later(self.run_ttl, self._forget, run.id)
-        size = run.buffered_bytes
-        self._finished[run.id] = (handle, size)
-        self._finished_bytes += size
-        # Oldest first; the run that just ended stays even when it alone is over the budget.
-        while len(self._finished) > self.max_runs or (
-            self.max_finished_bytes
-            and self._finished_bytes > self.max_finished_bytes
-            and len(self._finished) > 1
-        ):
-            self._forget(next(iter(self._finished)))
-
-    def _forget(self, run_id: str) -> None:
-        handle, size = self._finished.pop(run_id, (None, 0))
-        self._finished_bytes -= size
-        if handle is not None:
-            handle.cancel()
-        self._runs.pop(run_id, None)
-
-    async def shutdown(self, timeout: float = 5.0) -> None:
-        """End every running stream with reason ``shutdown`` and let subscribers write it."""
-        running = [run for run in self._runs.values() if not run.done]
-        for run in running:
-            run.cancel("shutdown")
-        deadline = time.monotonic() + timeout
-        for run in running:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(run.wait(), max(0.0, deadline - time.monotonic()))
-        # Give subscribers the chance to write the end frame before sockets close.
-        listened = [run.idle.wait() for run in self._runs.values() if run.subscribers]
-        if listened:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(
-                    asyncio.gather(*listened), max(0.0, deadline - time.monotonic())
-                )
-        for handle, _size in self._finished.values():
-            if handle is not None:
-                handle.cancel()
+# The registry was in this module until 0.2; jupyter_lcsse.runs (the 0.1 path) and code
+# that imports it from here keep working. Imported last: registry.py imports Run.
+from jupyter_lcsse.streaming.registry import RunRegistry  # noqa: E402

@@ -15,7 +15,8 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from jupyter_lcsse.server import stream_writer
-from jupyter_lcsse.streaming.runs import Run, RunRegistry
+from jupyter_lcsse.streaming.registry import RunRegistry
+from jupyter_lcsse.streaming.runs import Run
 from tests.support.http import SSEFetch, json_error
 from tests.support.raw_http import read_response, send_request
 

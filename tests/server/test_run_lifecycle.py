@@ -13,7 +13,8 @@ import pytest
 from langchain_core.runnables import RunnableLambda
 
 from jupyter_lcsse.core.sse import ServerSentEvent, parse
-from jupyter_lcsse.streaming.runs import Run, RunRegistry
+from jupyter_lcsse.streaming.registry import RunRegistry
+from jupyter_lcsse.streaming.runs import Run
 from tests.support.chains import STRAY, slow
 from tests.support.http import SSEFetch, start_run
 from tests.support.polling import until

@@ -27,7 +27,8 @@ from jupyter_lcsse.chains.registry import make_chat_model
 from jupyter_lcsse.dialects.agui.encoder import AguiDialect
 from jupyter_lcsse.dialects.native import NativeDialect
 from jupyter_lcsse.server.handler_base import LCSSEHandler
-from jupyter_lcsse.streaming.runs import RunRegistry
+from jupyter_lcsse.streaming.limits import RunLimits
+from jupyter_lcsse.streaming.registry import RunRegistry
 from tests.support.raw_http import send_request
 
 MARK = "conversation-marker-"
@@ -53,12 +54,18 @@ def _no_collection() -> Iterator[None]:
 
 
 def _registry() -> RunRegistry:
-    return RunRegistry(
+    limits = RunLimits(
         max_active_runs=4,
         max_runs=100,
         run_ttl=600,
         orphan_timeout=0,
         buffer_size=1000,
+        # what RunRegistry's keyword defaults were before RunLimits
+        buffer_bytes=0,
+        max_finished_bytes=0,
+    )
+    return RunRegistry(
+        limits=limits,
         log=logging.getLogger("tests.run_memory"),
         new_dialect=NativeDialect,
     )

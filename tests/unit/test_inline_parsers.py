@@ -15,6 +15,7 @@ from jupyter_lcsse.chains.registry import build_default_chain
 from jupyter_lcsse.dialects.native import NativeDialect
 from jupyter_lcsse.offline.model import OfflineChatModel, answer_for
 from jupyter_lcsse.streaming.inline_parsers import InlineStrOutputParser, inline_str_parsers
+from jupyter_lcsse.streaming.limits import RunLimits
 from jupyter_lcsse.streaming.runs import Run
 
 QUESTION = {"question": "What is SSE?"}
@@ -114,11 +115,11 @@ async def _run_hops(*, inline_parsers: bool) -> int:
         runnable=_default_chain(),
         input=QUESTION,
         config=None,
-        buffer_size=100_000,
-        orphan_timeout=0,
+        limits=RunLimits(
+            buffer_size=100_000, orphan_timeout=0, buffer_bytes=0, inline_parsers=inline_parsers
+        ),
         log=logging.getLogger("test"),
         on_finish=lambda run: None,
-        inline_parsers=inline_parsers,
         dialect=NativeDialect(),
     )
     with _HopCounter() as counter:

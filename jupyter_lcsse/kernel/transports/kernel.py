@@ -27,6 +27,7 @@ from jupyter_lcsse.core.sse import SSEDecoder
 from jupyter_lcsse.dialects.native import NativeDialect
 from jupyter_lcsse.kernel.transports.base import Transport, log, running_loop
 from jupyter_lcsse.kernel.widget_input import ChainInfo, WidgetInput, plan_input
+from jupyter_lcsse.streaming.limits import RunLimits
 from jupyter_lcsse.streaming.runs import ReplayGap, Run, safe_error_message
 
 __all__ = ["KernelTransport"]
@@ -79,8 +80,7 @@ class KernelTransport(Transport):
             runnable=self._runnable,
             input=value,
             config=dict(host.config) or None,  # type: ignore[arg-type]
-            buffer_size=1_000_000,
-            orphan_timeout=0,
+            limits=RunLimits.kernel(),
             log=log,
             on_finish=lambda run: None,
             mode=stream_mode,
