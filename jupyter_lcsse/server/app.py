@@ -2,8 +2,10 @@
 
 Every setting is a traitlet, so it can be set in ``jupyter_server_config.py``
 (``c.LCSSEApp.keepalive_interval = 5``) or on the command line
-(``--LCSSEApp.keepalive_interval=5``). The chains and the run registry are built once
-in ``initialize_settings`` and reach the handlers through the Tornado settings.
+(``--LCSSEApp.keepalive_interval=5``). The chains, the run registry and the
+``HandlerSettings`` (the traitlets the handlers read, ``settings.py``) are built once in
+``initialize_settings`` and reach the handlers through the Tornado settings; no handler
+reads the app itself.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from jupyter_lcsse.chains.registry import (
 from jupyter_lcsse.core.masking import mask_logger
 from jupyter_lcsse.dialects.native import NativeDialect
 from jupyter_lcsse.server.handlers import handlers
-from jupyter_lcsse.streaming.runs import RunRegistry
+from jupyter_lcsse.server.settings import HandlerSettings
+from jupyter_lcsse.streaming.limits import RunLimits
+from jupyter_lcsse.streaming.registry import RunRegistry
 
 
 class LCSSEApp(ExtensionApp):
@@ -271,22 +275,30 @@ class LCSSEApp(ExtensionApp):
         if isinstance(self.log, logging.Logger) and self.log is not server_log:
             mask_logger(self.log, secrets)  # a failed chain's traceback quotes its error
         registry = RunRegistry(
-            max_active_runs=self.max_active_runs,
-            max_runs=self.max_runs,
-            run_ttl=self.run_ttl,
-            orphan_timeout=self.orphan_timeout,
-            buffer_size=self.replay_buffer_size,
+            limits=RunLimits(
+                buffer_size=self.replay_buffer_size,
+                buffer_bytes=self.replay_buffer_bytes,
+                orphan_timeout=self.orphan_timeout,
+                cancel_timeout=self.cancel_timeout,
+                max_source_chars=self.max_source_chars,
+                inline_parsers=self.inline_str_parsers,
+                max_active_runs=self.max_active_runs,
+                max_runs=self.max_runs,
+                run_ttl=self.run_ttl,
+                max_finished_bytes=self.max_finished_bytes,
+            ),
             log=self.log,
             secrets_to_hide=secrets,
-            inline_parsers=self.inline_str_parsers,
-            buffer_bytes=self.replay_buffer_bytes,
-            max_finished_bytes=self.max_finished_bytes,
-            cancel_timeout=self.cancel_timeout,
-            max_source_chars=self.max_source_chars,
             new_dialect=NativeDialect,
         )
         self.registry = registry
-        self.settings.update({"lcsse_chains": chains, "lcsse_runs": registry})
+        self.settings.update(
+            {
+                "lcsse_chains": chains,
+                "lcsse_runs": registry,
+                "lcsse_settings": HandlerSettings.from_traits(self),
+            }
+        )
         self.log.info("lcsse: %d chain(s): %s", len(chains), ", ".join(chains))
 
     def initialize_handlers(self) -> None:

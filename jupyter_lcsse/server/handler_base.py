@@ -1,5 +1,11 @@
 """The shared base of every lcsse API handler: settings, the JSON body, JSON errors.
 
+Settings come from Tornado's settings, as every shared object does: ``lcsse_settings``
+(a ``HandlerSettings``, see ``settings.py``), ``lcsse_chains`` and ``lcsse_runs``, all
+put there by ``LCSSEApp.initialize_settings``. No handler module imports the app (it
+imports them; ``.importlinter`` forbids the cycle). ``ExtensionHandlerMixin`` still
+gives the extension's name and ``base_url``.
+
 Every handler is a jupyter_server ``APIHandler`` with ``@web.authenticated`` and
 ``@authorized``, so Jupyter's own token, cookie, XSRF and authorizer rules apply. Errors
 before a stream starts are JSON in jupyter_server's shape (``{"message", "reason"}``).
@@ -42,13 +48,12 @@ from jupyter_lcsse.chains.request_config import runnable_config
 from jupyter_lcsse.core.json_limits import JSONTooDeep, loads_bounded
 from jupyter_lcsse.core.masking import excerpt, public_message, scrub_uri
 from jupyter_lcsse.dialects.native import Dialect
+from jupyter_lcsse.server.settings import HandlerSettings
 from jupyter_lcsse.streaming.adapters import Mode
 from jupyter_lcsse.streaming.runs import Run, RunRegistry, TooManyRuns
 
 if TYPE_CHECKING:
     from asyncio import Future
-
-    from jupyter_lcsse.server.app import LCSSEApp
 
 AUTH_RESOURCE = "lcsse"
 STREAM_BODY_KEYS = frozenset({"input", "config", "mode"})
@@ -79,8 +84,8 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
     _drain_left = 0  # bytes of a refused body still to read and drop (see prepare)
 
     @property
-    def lcsse(self) -> LCSSEApp:
-        return cast("LCSSEApp", self.extensionapp)
+    def lcsse_settings(self) -> HandlerSettings:
+        return cast(HandlerSettings, self.settings["lcsse_settings"])
 
     @property
     def runs(self) -> RunRegistry:
@@ -105,7 +110,7 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
             # What @web.authenticated answers an API request, before a big body arrives.
             raise HTTPError(403)
         length = self.request.headers.get("Content-Length")
-        limit = self.lcsse.max_body_bytes
+        limit = self.lcsse_settings.max_body_bytes
         if length is None or not length.isdigit() or int(length) <= limit:
             return
         size = int(length)
@@ -144,7 +149,7 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
         if self._body_refused:
             return
         self._body_size += len(chunk)
-        limit = self.lcsse.max_body_bytes
+        limit = self.lcsse_settings.max_body_bytes
         if self._body_size <= limit:
             self._body_parts.append(chunk)
             return
@@ -321,7 +326,7 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
                 input_bytes=self._body_size,
             )
         except TooManyRuns as exc:
-            raise RetryLater(str(exc), retry_after=self.lcsse.retry_after_seconds) from exc
+            raise RetryLater(str(exc), retry_after=self.lcsse_settings.retry_after_seconds) from exc
 
     def run_url(self, run: Run, *parts: str) -> str:
         return url_path_join(self.base_url, "lcsse/api/runs", run.id, *parts)

@@ -240,7 +240,7 @@ class RunHandler(LCSSEHandler):
         if not run.stopped:
             self.set_status(202)
             status["message"] = (
-                f"the chain did not stop within {self.lcsse.cancel_timeout:g} s "
+                f"the chain did not stop within {self.lcsse_settings.cancel_timeout:g} s "
                 "(LCSSEApp.cancel_timeout): its stream has ended (reason cancelled) and "
                 "its slot is free, but its task still runs until it stops by itself"
             )

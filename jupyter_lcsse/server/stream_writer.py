@@ -6,20 +6,37 @@ the chain's own step while parked, coalescing fast streams, keep-alives on a tim
 reader's backlog in writes of at most about ``MAX_WRITE_CHARS``, and ending every stream
 with ``end``: the run's own, or, for a reader the replay buffer left behind,
 ``event: error`` (ReplayGap) and an ``end`` of its own.
+
+Its state is one ``StreamState`` (``stream_state.py``: the six phases, the diagram and
+the table of transitions), not a set of flags: ``begin`` and ``end`` in ``stream_run``,
+``park``/``nap`` and ``woke`` in ``_wait``, ``client_left`` when the connection closes.
+Three attributes beside it are not the writer's state: ``_cancel_on_close`` is the
+stream's option, fixed when it begins; ``_listening`` says whether ``_on_run_change`` is
+in the run's list of callbacks (a wake by the keep-alive or the nap's timer leaves it
+there, so it outlives a phase); ``_keepalive_due`` is a keep-alive owed, which the timer
+can make due in any phase.
+
+Where the settings come from: ``HandlerSettings`` (``settings.py``), read once per
+stream (``coalesce_interval`` is on the per-token path).
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from tornado.iostream import StreamClosedError
 from tornado.web import GZipContentEncoding
 
 from jupyter_lcsse.core.sse import ServerSentEvent, comment, encode
 from jupyter_lcsse.server.handler_base import LCSSEHandler
+from jupyter_lcsse.server.stream_state import Phase, StreamState
 from jupyter_lcsse.streaming.runs import ReplayGap, Run, call_later, utf8_safe
 
 SSE_CONTENT_TYPE = "text/event-stream; charset=utf-8"
+# The phases as module constants: ``Phase.PARKED`` costs about 130 ns a lookup on
+# Python 3.11, and _on_run_change runs once per token.
+_PARKED, _NAPPING, _CLOSED = Phase.PARKED, Phase.NAPPING, Phase.CLOSED
 KEEPALIVE = comment("keep-alive")
 MAX_WRITE_CHARS = 1 << 20
 """About the most one write carries (it may pass this by less than one frame).
@@ -54,21 +71,25 @@ class SSEStreamHandler(LCSSEHandler):
     writes everything after its cursor in one go.
     """
 
+    _state: StreamState  # the phase: NEW, WRITING, PARKED, NAPPING, CLOSED, ENDED
     _run: Run | None = None
-    _closed = False
-    _cancel_on_close = False
+    _cancel_on_close = False  # the stream's option (stream_run), not state
     _waiter: asyncio.Future[None] | None = None  # what _follow awaits right now
-    _parked = False  # _follow waits for the run: the run's callback may write
     _listening = False  # _on_run_change is registered with the run
-    _napping = False  # _follow holds frames back to coalesce them
     _cursor = 0  # the id of the last frame written
     _last_frames = float("-inf")  # loop time of the last write that carried frames
     _flushing: asyncio.Future[None] | None = None  # a flush the socket has not taken yet
     _write_error: Exception | None = None  # a direct write that failed, for _follow to raise
-    _coalesce = 0.0  # LCSSEApp.coalesce_interval, read once per stream (per-token path)
+    _coalesce = 0.0  # HandlerSettings.coalesce_interval, read once per stream (per token)
     _keepalive_due = False
     _timer: asyncio.TimerHandle | None = None
     _last_write = 0.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Before Tornado's own, which hands on_connection_close (it reads the state) to
+        # the connection.
+        self._state = StreamState()
+        super().__init__(*args, **kwargs)
 
     def _wake_self(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -79,7 +100,7 @@ class SSEStreamHandler(LCSSEHandler):
         # must end the handler's wait for that body.
         super().on_connection_close()
         # The client left. Wake our own wait at once rather than at the next keep-alive.
-        self._closed = True
+        self._state.client_left()
         if self._run is not None and self._cancel_on_close:
             self._run.cancel()
         self._wake_self()
@@ -99,21 +120,25 @@ class SSEStreamHandler(LCSSEHandler):
 
     async def stream_run(self, run: Run, last_id: int, *, cancel_on_close: bool) -> None:
         """Replay what the client missed after ``last_id``, then follow live to the end."""
+        self._state.begin()
         self._run, self._cancel_on_close = run, cancel_on_close
         self._begin_event_stream()
         run.subscribe()
         try:
-            self.write(encode(ServerSentEvent(retry=self.lcsse.retry_ms)) + run.metadata_frame)
+            retry = encode(ServerSentEvent(retry=self.lcsse_settings.retry_ms))
+            self.write(retry + run.metadata_frame)
             await self.flush()
             await self._follow(run, last_id)
         except StreamClosedError:
-            self._closed = True
+            self._state.client_left()
         finally:
             run.unsubscribe()
             if cancel_on_close and not run.done:
                 run.cancel()  # the client left, or the stream broke: nobody reads this run
             self._run = None  # a connection Tornado keeps open a while pins no run
-        if not self._closed:
+            client_left = self._state.phase is _CLOSED
+            self._state.end()
+        if not client_left:
             self.finish(set_content_type=SSE_CONTENT_TYPE)
 
     async def _follow(self, run: Run, cursor: int) -> None:
@@ -128,16 +153,18 @@ class SSEStreamHandler(LCSSEHandler):
         wait: per-frame timers were a measurable share of the per-token cost.
         """
         loop = asyncio.get_running_loop()
-        interval = self.lcsse.keepalive_interval
+        settings = self.lcsse_settings
+        interval = settings.keepalive_interval
         self._cursor = cursor
-        self._coalesce = self.lcsse.coalesce_interval
+        self._coalesce = settings.coalesce_interval
         self._last_write = loop.time()
         if interval:
             # An empty context: a cancelled timer keeps its context (jupyter_server's
             # JUPYTER_HANDLER: this handler) until it would have been due.
             self._timer = call_later(interval, self._keepalive_tick, interval)
         try:
-            while not self._closed:
+            state = self._state
+            while state.phase is not _CLOSED:
                 try:
                     data, self._cursor = run.read(self._cursor, MAX_WRITE_CHARS)
                 except ReplayGap as exc:
@@ -165,10 +192,9 @@ class SSEStreamHandler(LCSSEHandler):
                     flushing, self._flushing = self._flushing, None
                     await flushing
                 hold = self._last_frames + self._coalesce - loop.time()
-                if hold > 0 and not behind and not run.done and not self._closed:
+                if hold > 0 and not behind and not run.done and state.phase is not _CLOSED:
                     await self._wait(run, nap=hold)
         finally:
-            self._parked = self._napping = False
             self._waiter = None
             if self._timer is not None:
                 self._timer.cancel()
@@ -177,17 +203,24 @@ class SSEStreamHandler(LCSSEHandler):
     async def _wait(self, run: Run, nap: float | None = None) -> None:
         """Park until ``_on_run_change`` wakes us, or (``nap``) hold frames that long.
 
-        Either way the keep-alive, a client leaving and the run's end wake us early.
+        Either way the keep-alive, a client leaving and the run's end wake us early. A
+        client that left during the last write is no reason to wait: back at once.
         """
+        state = self._state
+        if state.phase is _CLOSED:
+            return
         loop = asyncio.get_running_loop()
         self._waiter = loop.create_future()
         handle = None if nap is None else loop.call_later(nap, self._wake_self)
-        self._parked, self._napping = nap is None, nap is not None
+        if nap is None:
+            state.park()
+        else:
+            state.nap()
         self._listen(run)
         try:
             await self._waiter
         finally:
-            self._parked = self._napping = False
+            state.woke()
             if handle is not None:
                 handle.cancel()
 
@@ -202,18 +235,22 @@ class SSEStreamHandler(LCSSEHandler):
         run = self._run
         if run is None:
             return
-        if self._napping:
+        phase = self._state.phase
+        if phase is _NAPPING:
             # Coalescing: new frames wait for the nap, but the end of the run does not.
-            if run.done or self._closed:
+            if run.done:
                 self._wake_self()
             else:
                 self._listen(run)
             return
-        if not self._parked:
-            return  # _follow is busy (or gone); it reads the log itself
+        if phase is _CLOSED:
+            self._wake_self()  # the client left: _follow ends (if it was waiting)
+            return
+        if phase is not _PARKED:
+            return  # _follow is writing; it reads the log itself
         loop = asyncio.get_running_loop()
         now = loop.time()
-        if self._closed or run.done or now - self._last_frames < self._coalesce:
+        if run.done or now - self._last_frames < self._coalesce:
             self._wake_self()
             return
         try:
