@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from jupyter_lcsse.core.sse import ServerSentEvent, encode
 from jupyter_lcsse.streaming.dialect import Dialect, Frame
-from jupyter_lcsse.streaming.events import MESSAGE, REASONING, ChunkTranslator, StreamEvent
+from jupyter_lcsse.streaming.events import MESSAGE, REASONING, StreamEvent
 
 __all__ = ["Dialect", "Frame", "NativeDialect", "to_json"]
 
@@ -54,14 +54,11 @@ class NativeDialect:
     def metadata(self, info: dict[str, Any]) -> str:
         return encode(ServerSentEvent(event="metadata", data=to_json(info)))
 
-    def bind(self, translator: ChunkTranslator | None) -> None:
-        pass  # native events name no messages
-
     def start(self) -> Iterable[Frame]:
         return ()
 
     def encode(self, event: StreamEvent) -> Iterable[Frame]:
-        kind, data = event
+        kind, data = event.kind, event.data
         if kind == MESSAGE:
             return ((None, data),)
         if kind == REASONING:

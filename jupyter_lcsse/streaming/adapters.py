@@ -25,7 +25,7 @@ path, and its tool calls come out typed there too).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any, Literal
 
 from langchain_core.documents import Document
@@ -39,9 +39,9 @@ from jupyter_lcsse.streaming.events import (
     MESSAGE,
     SOURCES,
     STATE,
-    ChunkTranslator,
     StreamEvent,
 )
+from jupyter_lcsse.streaming.translator import ChunkTranslator
 
 __all__ = [
     "MODES",
@@ -129,6 +129,22 @@ class Adapter:
     def finish(self) -> list[StreamEvent]:
         """Events owed once the stream has ended (tool calls still open)."""
         return self.translator.close_calls()
+
+    def events(self, item: Any) -> Sequence[StreamEvent]:
+        """``translate``'s events for one item, each stamped with its ``Origin`` (the
+        translator's state once the item is read: what a dialect needs to know of the
+        message, so it never looks at LangChain objects)."""
+        events = self.translate(item)
+        if not events:
+            return ()
+        origin = self.translator.origin()
+        return [event._replace(origin=origin) for event in events]
+
+    def finished_events(self) -> Sequence[StreamEvent]:
+        """``finish``'s events, stamped the same way."""
+        events = self.finish()
+        origin = self.translator.origin()
+        return [event._replace(origin=origin) for event in events]
 
     @property
     def usage(self) -> dict[str, int] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from jupyter_lcsse.streaming.events import ChunkTranslator, StreamEvent
+from jupyter_lcsse.streaming.events import StreamEvent
 
 __all__ = ["Dialect", "Frame"]
 
@@ -26,11 +26,6 @@ class Dialect(Protocol):
 
     def metadata(self, info: dict[str, Any]) -> str:
         """The encoded frame(s) sent on every connection before the log (no id)."""
-        ...
-
-    def bind(self, translator: ChunkTranslator | None) -> None:
-        """The run's translator, whose ``message_id`` names the message being streamed
-        (``None`` once the run has ended: a finished run lets its translator go)."""
         ...
 
     def start(self) -> Iterable[Frame]:

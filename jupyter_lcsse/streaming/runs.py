@@ -112,7 +112,6 @@ class Run:
             max_source_chars=limits.max_source_chars,
             graph=mode == "events" and is_graph(runnable),
         )
-        self.dialect.bind(self._adapter.translator)
         info = {
             "run_id": self.id,
             "chain": chain,
@@ -209,7 +208,7 @@ class Run:
         reason: EndReason = "complete"
         adapter = self._adapter
         assert adapter is not None and self._runnable is not None  # released only at the end
-        translate, emit, append = adapter.translate, self._emit, self._append
+        translate, emit, append = adapter.events, self._emit, self._append
         # A str chunk of a text-mode run is one default event with that text in a dialect
         # that sends text as it is: the fast path skips the typed event and the dialect
         # (about 1 µs a token; the same frames either way).
@@ -228,7 +227,7 @@ class Run:
                 for event in translate(item):
                     emit(event)
             if not self._sealed:
-                for event in adapter.finish():
+                for event in adapter.finished_events():
                     emit(event)
         except asyncio.CancelledError:
             reason = self._cancel_reason
@@ -333,7 +332,6 @@ class Run:
         if adapter is not None:
             self._finish_reason, self._usage = adapter.finish_reason, adapter.usage
         self._adapter = None
-        self.dialect.bind(None)
         self._input = self._config = self._runnable = None
         self.input_bytes = 0
         self._listeners = []  # nothing is appended any more: they would never be called

@@ -2,7 +2,7 @@
 
 Parallel graph nodes stream side by side, providers report usage between tokens, and
 chains put values JSON has no type for in their output. Each sequence is fed to
-``AguiDialect`` directly (the translator's attributes set as the adapters set them)
+``AguiDialect`` directly (each event's ``Origin`` set as the adapters stamp it)
 and the result must be a valid AG-UI run, judged by ``ag-ui-validate``.
 """
 
@@ -14,23 +14,21 @@ from typing import Any
 from ag_ui_validate.pytest_plugin import assert_valid_agui
 
 from jupyter_lcsse.dialects.agui.encoder import AguiDialect
-from jupyter_lcsse.streaming.events import ChunkTranslator, StreamEvent
+from jupyter_lcsse.streaming.events import Origin, StreamEvent
 
 
 class Feed:
-    """A dialect and a translator, fed as a run would feed them."""
+    """A dialect fed as a run feeds it: events that carry their origin (message, node)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        self.translator = ChunkTranslator()
         self.dialect = AguiDialect(thread_id="t", run_id="r", **kwargs)
-        self.dialect.bind(self.translator)
         self.events: list[dict[str, Any]] = [json.loads(d) for _, d in self.dialect.start()]
 
     def __call__(
         self, kind: str, data: Any, message: str | None = None, node: str | None = None
     ) -> list[dict[str, Any]]:
-        self.translator.message_id, self.translator.node = message, node
-        new = [json.loads(d) for _, d in self.dialect.encode(StreamEvent(kind, data))]
+        event = StreamEvent(kind, data, Origin(message_id=message, node=node))
+        new = [json.loads(d) for _, d in self.dialect.encode(event)]
         self.events.extend(new)
         return new
 

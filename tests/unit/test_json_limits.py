@@ -66,7 +66,7 @@ def test_tool_call_args_when_a_model_nests_them_990_deep_then_no_crash() -> None
     (as for any that are not JSON) instead of a ``RecursionError`` ending the run."""
     from langchain_core.messages import AIMessageChunk
 
-    from jupyter_lcsse.streaming.events import ChunkTranslator
+    from jupyter_lcsse.streaming.translator import ChunkTranslator
 
     translator = ChunkTranslator()
     chunk = AIMessageChunk(

@@ -10,7 +10,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
 from langchain_core.messages.tool import tool_call_chunk
 
 from jupyter_lcsse.streaming.adapters import choose_mode, is_graph, make_adapter
-from jupyter_lcsse.streaming.events import ChunkTranslator, StreamEvent
+from jupyter_lcsse.streaming.events import StreamEvent
+from jupyter_lcsse.streaming.translator import ChunkTranslator
 
 
 def _kinds(events: list[StreamEvent]) -> list[str]:

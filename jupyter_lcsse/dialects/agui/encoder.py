@@ -77,7 +77,7 @@ from ag_ui.core import (
 from pydantic_core import PydanticSerializationError
 
 from jupyter_lcsse.core.json_limits import fix_surrogates, loads_bounded
-from jupyter_lcsse.dialects.agui.messages import state_messages_to_agui
+from jupyter_lcsse.dialects.agui.snapshots import state_messages_to_agui
 from jupyter_lcsse.dialects.native import Frame, to_json
 from jupyter_lcsse.streaming.events import (
     DATA,
@@ -91,7 +91,6 @@ from jupyter_lcsse.streaming.events import (
     TOOL_CALL_START,
     TOOL_RESULT,
     USAGE,
-    ChunkTranslator,
     StreamEvent,
 )
 
@@ -174,11 +173,7 @@ class AguiDialect:
         self._frontend_calls: list[str] = []  # frontend tool calls, for the client to answer
         self._answered: set[str] = set()
         self._used: set[str] = set()  # message ids given out: one per message per run
-        self._translator: ChunkTranslator | None = None
         self._ended = False
-
-    def bind(self, translator: ChunkTranslator | None) -> None:
-        self._translator = translator
 
     def _message_id(self, given: str | None, kind: str) -> str:
         """The LangChain message's own id (what MESSAGES_SNAPSHOT will show), unless
@@ -209,10 +204,9 @@ class AguiDialect:
         return ""
 
     def encode(self, event: StreamEvent) -> list[Frame]:
-        kind, data = event
-        translator = self._translator
+        kind, data, origin = event
         if kind == MESSAGE:
-            source = translator.message_id if translator else None
+            source = origin.message_id if origin else None
             open_text = self._texts.get(source)
             if open_text is not None:  # the next piece of an open message: nearly every token
                 # One event per message, its delta and time set per piece and serialised
@@ -220,7 +214,7 @@ class AguiDialect:
                 piece = open_text[2]
                 piece.delta, piece.timestamp = data, _now_ms()
                 return [(None, frame_data(piece))]
-            node = translator.node if translator else None
+            node = origin.node if origin else None
             # The node's model moved on to its next message: its last one is done.
             out = self._close_reasoning() + self._close_text_of(node)
             message_id = self._message_id(source, "msg")
@@ -230,7 +224,7 @@ class AguiDialect:
             out.append(TextMessageContentEvent(message_id=message_id, delta=data))
             return _frames(out)
         if kind == REASONING:
-            out = self._close_text_of(translator.node if translator else None)
+            out = self._close_text_of(origin.node if origin else None)
             if self._reasoning is None:
                 self._reasoning = self._new_id("reasoning")
                 out.append(ReasoningStartEvent(message_id=self._reasoning))
@@ -252,9 +246,9 @@ class AguiDialect:
         out = self._close_reasoning()
         if kind == TOOL_CALL_START:
             # A call ends the text before it in its message (the preface).
-            out.extend(self._close_text_of(translator.node if translator else None))
+            out.extend(self._close_text_of(origin.node if origin else None))
             self._calls[data["id"]] = ""
-            parent = translator.message_id if translator else None
+            parent = origin.message_id if origin else None
             out.append(
                 ToolCallStartEvent(
                     tool_call_id=data["id"], tool_call_name=data["name"], parent_message_id=parent
@@ -267,7 +261,7 @@ class AguiDialect:
                     self._frontend_calls.append(data["id"])
         elif kind == TOOL_RESULT:
             self._answered.add(data["id"])
-            source = translator.tool_message_id if translator else None
+            source = origin.tool_message_id if origin else None
             out.append(
                 ToolCallResultEvent(
                     message_id=self._message_id(source, "tool"),

@@ -14,19 +14,15 @@ its agent runtime, a server the extension does not run. Content parts other than
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from ag_ui.core import (
     AssistantMessage,
-    FunctionCall,
     Message,
-    SystemMessage,
     TextPart,
     ToolCall,
     ToolMessage,
-    UserMessage,
 )
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.messages import SystemMessage as LCSystemMessage
@@ -37,6 +33,9 @@ from jupyter_lcsse.core.json_limits import JSONTooDeep, loads_bounded
 from jupyter_lcsse.core.masking import excerpt
 
 __all__ = ["AguiMessageError", "agui_to_langchain", "state_messages_to_agui"]
+
+# The other direction needs no LangChain, so the encoder imports it from there.
+from jupyter_lcsse.dialects.agui.snapshots import state_messages_to_agui
 
 
 class AguiMessageError(ValueError):
@@ -120,68 +119,6 @@ def agui_to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:
                     tool_call_id=message.tool_call_id,
                     name=names.get(message.tool_call_id),
                     status="error" if message.error else "success",
-                )
-            )
-    return out
-
-
-def _content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            block if isinstance(block, str) else str(block.get("text") or "")
-            for block in content
-            if isinstance(block, str) or (isinstance(block, dict) and block.get("type") == "text")
-        )
-    return "" if content is None else str(content)
-
-
-def state_messages_to_agui(messages: Sequence[Any], id_prefix: str = "msg") -> list[Message]:
-    """A graph state's messages (as ``adapters.message_dict`` writes them) for
-    ``MESSAGES_SNAPSHOT``. A message without an id gets one from its position, unless
-    another message already has that one (a client may call its own ``msg-0``)."""
-    out: list[Message] = []
-    taken = {str(m.get("id")) for m in messages if isinstance(m, dict) and m.get("id")}
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict):
-            continue
-        kind = message.get("type")
-        message_id = str(message.get("id") or "")
-        if not message_id:
-            message_id, n = f"{id_prefix}-{i}", 0
-            while message_id in taken:
-                n += 1
-                message_id = f"{id_prefix}-{i}-{n}"
-            taken.add(message_id)
-        text = _content_text(message.get("content"))
-        name = message.get("name") or None
-        if kind == "human":
-            out.append(UserMessage(id=message_id, content=text, name=name))
-        elif kind == "system":
-            out.append(SystemMessage(id=message_id, content=text, name=name))
-        elif kind == "ai":
-            calls = [
-                ToolCall(
-                    id=str(call.get("id") or ""),
-                    function=FunctionCall(
-                        name=str(call.get("name") or ""),
-                        arguments=json.dumps(call.get("args") or {}, default=str),
-                    ),
-                )
-                for call in message.get("tool_calls") or []
-            ]
-            out.append(
-                AssistantMessage(id=message_id, content=text, tool_calls=calls or None, name=name)
-            )
-        elif kind == "tool":
-            error = text if message.get("status") == "error" else None
-            out.append(
-                ToolMessage(
-                    id=message_id,
-                    content=text,
-                    tool_call_id=str(message.get("tool_call_id") or ""),
-                    error=error,
                 )
             )
     return out
