@@ -6,7 +6,7 @@
   result: tokens, a tool call and steps on the wire. Its input is LangGraph's message
   state, ``{"messages": [{"role": "user", "content": "..."}]}`` (or a bare string).
 - ``rag``: retrieve the best sections of the project's docs and notebooks
-  (``docs_retriever.py``, keyword search, no embedding download), put them in the
+  (``offline/retriever.py``, keyword search, no embedding download), put them in the
   prompt, and answer from them; streamed in ``events`` mode, so the sources go out
   before the answer's first token.
 

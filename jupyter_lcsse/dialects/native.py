@@ -1,6 +1,6 @@
 """The native wire dialect: typed events as the SSE events docs/protocol.md lists.
 
-A dialect turns a run's typed events (``stream_events.py``) and its start, error and
+A dialect turns a run's typed events (``streaming/events.py``) and its start, error and
 end into ``(event, data)`` pairs; ``Run`` gives each an id and encodes it as an SSE
 frame. The native one is one frame per event:
 

@@ -13,7 +13,7 @@ Quirks, on purpose:
 - ``_astream`` is native async: it sleeps with ``asyncio.sleep`` between tokens (no
   thread per token); at rate 0 it still yields to the event loop once per token, so
   other requests and cancellation are never starved.
-- Tools (``bind_tools``): when a bound tool fits the question (``offline_tools.py``
+- Tools (``bind_tools``): when a bound tool fits the question (``offline/tools.py``
   has the rules) it streams a tool call as ``tool_call_chunks`` (the arguments' JSON
   token by token) instead of text; after the tools' results (``ToolMessage``) it
   answers with them. The last chunk of every stream carries ``usage_metadata``

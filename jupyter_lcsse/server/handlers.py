@@ -167,8 +167,8 @@ def start_agui_run(handler: LCSSEHandler, chain: Chain, body: dict[str, Any]) ->
 class ChainAguiHandler(_ResumingStream):
     """``POST lcsse/api/chains/{name}/agui``: the chain as an AG-UI agent.
 
-    The body is an AG-UI ``RunAgentInput`` (``agui_input.py``); the answer streams the
-    run's events in the AG-UI dialect (``agui_dialect.py``), each with an ``id:``, and
+    The body is an AG-UI ``RunAgentInput`` (``dialects/agui/input.py``); the answer streams the
+    run's events in the AG-UI dialect (``dialects/agui/encoder.py``), each with an ``id:``, and
     ``X-LCSSE-Run-Id`` names the run, so ``GET lcsse/api/runs/{id}/events`` and a POST
     retry with ``Last-Event-ID`` resume it as for the native stream.
     """

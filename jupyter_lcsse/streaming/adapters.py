@@ -1,7 +1,7 @@
 """Stream modes: one small adapter per way of streaming a Runnable.
 
 Each adapter starts the Runnable's own streaming API and turns each item it yields
-into typed events (``stream_events.py``). It knows nothing of SSE or of any wire
+into typed events (``streaming/events.py``). It knows nothing of SSE or of any wire
 dialect: ``Run`` hands the events to its dialect.
 
 - ``text``: ``runnable.astream`` (the fast path for ``prompt | model | parser``); each

@@ -1,6 +1,6 @@
 """The AG-UI wire dialect: a run's typed events as AG-UI 1.0 events.
 
-The same typed events the native dialect encodes (``stream_events.py``), mapped to the
+The same typed events the native dialect encodes (``streaming/events.py``), mapped to the
 events of the AG-UI protocol and serialised by the ``ag-ui-protocol`` package's own
 models. Each frame is what that package's ``EventEncoder`` writes
 (``data: <event JSON>``) with an ``id:`` from the run's sequence added by ``Run``, so

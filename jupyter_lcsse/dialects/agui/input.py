@@ -14,7 +14,7 @@ How the fields reach the chain:
   replaced by ``messages``); for a chain without messages, the input's other fields.
 - ``threadId``: ``configurable.thread_id``, what a checkpointer keys a conversation by.
 - ``tools``: the frontend tools, ``configurable.lcsse_frontend_tools``, in OpenAI's tool
-  format (``frontend_tools.py`` offers them to an agent that opts in).
+  format (``chains/frontend_tools.py`` offers them to an agent that opts in).
 - ``context`` and ``forwardedProps``: ``configurable.agui_context`` and
   ``configurable.agui_forwarded_props``, for a chain that reads its config.
 """
