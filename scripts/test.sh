@@ -51,6 +51,14 @@ if ! grep -qs '"version": "0.28.2"' .npm-tools/node_modules/esbuild/package.json
   npm install --prefix .npm-tools --no-audit --no-fund --loglevel=error --save-exact esbuild@0.28.2
 fi
 
+# The widget's build tools (esbuild, markdown-it, temml) for the bundle's freshness test:
+# js/package-lock.json pins them; installed again only when the lock changed.
+if ! cmp -s js/package-lock.json js/node_modules/.installed-lock.json 2>/dev/null; then
+  echo "test: npm ci --prefix js (the widget's build tools)"
+  npm ci --prefix js --no-audit --no-fund --loglevel=error
+  cp js/package-lock.json js/node_modules/.installed-lock.json
+fi
+
 echo "test: ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -158,6 +158,9 @@ def test_sdist_when_built_then_has_license_and_what_build_and_tests_need(dist: D
         "scripts/test.sh",  # the README's test command
         "scripts/setup.sh",
         "tests/sse_vectors.json",
+        "js/src/index.js",  # the widget's sources and their pinned build tools
+        "js/package-lock.json",
+        ".importlinter",  # the layer contract scripts/test.sh checks
         "benchmarks/processes.py",  # tests/support/processes.py imports it
     }
     assert needed <= names, f"missing from the sdist: {sorted(needed - names)}"

@@ -1,9 +1,15 @@
 // Just enough of a browser for the widget's modules in node: a DOM that builds nodes
 // (no HTML parsing at all, like the widget), document.cookie, and an anywidget model.
 
+export const HTML_NS = "http://www.w3.org/1999/xhtml";
+export const MATHML_NS = "http://www.w3.org/1998/Math/MathML";
+
 class Node {
-  constructor(tagName, text) {
-    this.tagName = tagName ? tagName.toUpperCase() : null;
+  // Elements made by createElement are HTML (upper-case tagName, as in a browser);
+  // createElementNS keeps the name as given (MathML's are lower case there too).
+  constructor(tagName, text, namespaceURI = HTML_NS) {
+    this.namespaceURI = tagName ? namespaceURI : null;
+    this.tagName = tagName ? (namespaceURI === HTML_NS ? tagName.toUpperCase() : tagName) : null;
     this.children = [];
     this.attributes = {};
     this.style = {};
@@ -22,12 +28,38 @@ class Node {
     this.listeners.click?.();
   }
 
+  // A node has one parent, as in a browser: appending it elsewhere moves it. A
+  // fragment's children are moved in, the fragment itself is not.
   append(...nodes) {
-    this.children.push(...nodes);
+    for (const node of nodes) {
+      if (node.tagName === "#document-fragment") {
+        this.append(...node.children);
+        node.children = [];
+        continue;
+      }
+      node.parentNode?.removeChild(node);
+      node.parentNode = this;
+      this.children.push(node);
+    }
   }
 
-  replaceChildren() {
+  appendChild(node) {
+    this.append(node);
+    return node;
+  }
+
+  removeChild(node) {
+    const index = this.children.indexOf(node);
+    if (index === -1) throw new Error("removeChild: not a child of this node");
+    this.children.splice(index, 1);
+    node.parentNode = null;
+    return node;
+  }
+
+  replaceChildren(...nodes) {
+    for (const child of this.children) child.parentNode = null;
     this.children = [];
+    this.append(...nodes);
   }
 
   get lastElementChild() {
@@ -48,7 +80,7 @@ class Node {
   }
 
   set textContent(value) {
-    if (this.tagName) this.children = [new Node(null, String(value))];
+    if (this.tagName) this.replaceChildren(...(String(value) ? [new Node(null, String(value))] : []));
     else this._text = String(value);
   }
 
@@ -85,14 +117,28 @@ class Node {
     return this.descendants().filter((n) => n.tagName && String(n.className ?? "").split(" ").includes(name));
   }
 
-  /** Elements below this one with the tag name (lower case), in document order. */
+  /** Elements below this one with the tag name (any case), in document order. */
   all(tag) {
     const found = [];
     for (const child of this.children) {
-      if (child.tagName === tag.toUpperCase()) found.push(child);
+      if (child.tagName && child.tagName.toLowerCase() === tag.toLowerCase()) found.push(child);
       if (child.tagName) found.push(...child.all(tag));
     }
     return found;
+  }
+
+  /** The subtree as plain data (tags, namespaces, attributes, classes, styles, text), to compare two. */
+  outline() {
+    if (!this.tagName) return this._text;
+    const style = Object.fromEntries(Object.entries(this.style).filter(([, v]) => v !== undefined && v !== ""));
+    return {
+      tag: this.tagName,
+      ns: this.namespaceURI,
+      attributes: { ...this.attributes },
+      className: this.className ?? "",
+      style,
+      children: this.children.map((c) => c.outline()),
+    };
   }
 }
 
@@ -100,8 +146,11 @@ export function installDocument(cookie = "") {
   globalThis.document = {
     cookie,
     body: null,
+    compatMode: "CSS1Compat", // standards mode, as JupyterLab's page (temml checks)
     createElement: (tag) => new Node(tag),
+    createElementNS: (namespaceURI, tag) => new Node(tag, undefined, namespaceURI),
     createTextNode: (text) => new Node(null, text),
+    createDocumentFragment: () => new Node("#document-fragment", undefined, null),
     getElementById: () => null,
   };
   return globalThis.document;

@@ -60,10 +60,10 @@ test("kernel store when a batch repeats or overlaps then each event is shown onc
   installDocument();
   const model = kernelModel({ _store_key: "dup" });
   const store = new RunStore(model);
-  store.batch(batch("r1", 0, 8));
-  store.batch(batch("r1", 8, 10));
-  store.batch(batch("r1", 8, 10)); // the same batch again
-  store.batch({ type: "frames", run_id: "r1", after: 6, last: 12, frames: frames(7, 12) }); // overlaps
+  model.kernelSends(batch("r1", 0, 8));
+  model.kernelSends(batch("r1", 8, 10));
+  model.kernelSends(batch("r1", 8, 10)); // the same batch again
+  model.kernelSends({ type: "frames", run_id: "r1", after: 6, last: 12, frames: frames(7, 12) }); // overlaps
   assert.equal(store.text, tokens(1, 12));
   assert.deepEqual(ids(store.wire), Array.from({ length: 12 }, (_, i) => i + 1));
   assert.equal(store.chunks, 12);
@@ -87,7 +87,7 @@ test("kernel store when a new run starts then late batches of the old run are dr
   installDocument();
   const model = kernelModel({ _store_key: "rerun" });
   const store = new RunStore(model);
-  store.batch(batch("r1", 0, 3));
+  model.kernelSends(batch("r1", 0, 3));
   model.kernelSends(batch("r2", 0, 2)); // the new run's frames may overtake its trait update
   model.kernelSets({ status: "starting", run_id: "r2" });
   model.kernelSends(batch("r1", 3, 5));
@@ -104,7 +104,7 @@ test("status line when waiting then elapsed; first token kept at the end; no rec
   model.kernelSets({ status: "starting", run_id: "r1" });
   clock += 1234;
   assert.equal(statusLine(store), "starting · 1.2 s");
-  store.batch(batch("r1", 0, 1));
+  model.kernelSends(batch("r1", 0, 1));
   const streaming = statusLine(store);
   assert.match(streaming, /^streaming · first token 1234 ms · 1 chunk · /);
   clock += 500;

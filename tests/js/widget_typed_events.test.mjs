@@ -255,18 +255,18 @@ test("status line when a step runs then it follows the status word, while starti
   let clock = 1000;
   const model = kernelModel({ _store_key: "steps-status" });
   const store = new RunStore(model, { now: () => clock });
-  store.batch(batch("r1", 0, 1, frame("step", { name: "model", status: "started", kind: "node" }, 1)));
+  model.kernelSends(batch("r1", 0, 1, frame("step", { name: "model", status: "started", kind: "node" }, 1)));
   clock += 1234;
   assert.equal(statusLine(store), "starting · node model · 1.2 s");
-  store.batch(batch("r1", 1, 2, frame("message", "hi", 2)));
+  model.kernelSends(batch("r1", 1, 2, frame("message", "hi", 2)));
   assert.match(statusLine(store), /^streaming · node model · first token 1234 ms · 1 chunk · /);
   const retriever = [
     frame("step", { name: "model", status: "finished", kind: "node" }, 3),
     frame("step", { name: "docs", status: "started", kind: "retriever" }, 4),
   ].join("");
-  store.batch(batch("r1", 2, 4, retriever));
+  model.kernelSends(batch("r1", 2, 4, retriever));
   assert.match(statusLine(store), /^streaming · retriever docs · first token/);
-  store.batch(batch("r1", 4, 5, frame("end", { reason: "complete", chunks: 1, ttft_ms: 3, elapsed_ms: 2000 }, 5)));
+  model.kernelSends(batch("r1", 4, 5, frame("end", { reason: "complete", chunks: 1, ttft_ms: 3, elapsed_ms: 2000 }, 5)));
   assert.match(statusLine(store), /^complete · first token 1234 ms · 1 chunk · /);
 });
 

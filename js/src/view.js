@@ -1,0 +1,110 @@
+// The view: anywidget's `render` for one output area. It lays out the prompt, the
+// cards, the answer, the sources, the status line and the wire panel, and redraws
+// them from the model's store at most once per animation frame. The answer is
+// markdown (markdown/) unless the `markdown` trait is off: then plain text.
+
+import { reasoningBlock, sourcesBlock, toolCards } from "./cards.js";
+import { h } from "./dom.js";
+import { MarkdownView } from "./markdown/view.js";
+import { storeFor } from "./page_stores.js";
+import { promptInput, promptText } from "./prompt.js";
+import { statusLine } from "./status_line.js";
+
+export function render({ model, el }) {
+  const store = storeFor(model);
+  const root = h("div", "lcsse-widget");
+  const form = h("div", "lcsse-form");
+  const prompt = h("textarea", "lcsse-prompt");
+  prompt.rows = 2;
+  const ask = h("button", "lcsse-ask", "Ask");
+  const stop = h("button", "lcsse-stop", "Stop");
+  form.append(prompt, ask, stop);
+  const reasoning = reasoningBlock();
+  const tools = toolCards();
+  const output = h("div", "lcsse-output");
+  const answer = new MarkdownView(output);
+  const sources = sourcesBlock();
+  const status = h("div", "lcsse-status");
+  const wire = h("details", "lcsse-wire");
+  const summary = h("summary", null, "wire: raw SSE frames");
+  const frames = h("pre", "lcsse-frames");
+  wire.append(summary, frames);
+  root.append(form, reasoning.el, tools.el, output, sources.el, status, wire);
+  el.append(root);
+  prompt.value = promptText(model);
+
+  let frame = 0;
+  let wireShown = -1;
+  let runShown = null; // the RunEvents the cards show
+  let textShown = null; // [text, markdown] last rendered
+  const draw = () => {
+    frame = 0;
+    const run = store.run;
+    if (run !== runShown) {
+      tools.reset();
+      sources.reset();
+      runShown = run;
+    }
+    reasoning.update(run.reasoning);
+    tools.update(run.toolCalls);
+    const markdown = Boolean(model.get("markdown"));
+    if (!textShown || textShown[0] !== store.text || textShown[1] !== markdown) {
+      if (markdown) {
+        answer.update(store.text); // re-renders only the blocks the new text can change
+      } else {
+        answer.reset();
+        output.textContent = store.text;
+      }
+      output.classList.toggle("lcsse-plain", !markdown);
+      textShown = [store.text, markdown];
+    }
+    sources.update(run.sources);
+    status.textContent = statusLine(store);
+    status.dataset.status = store.status;
+    if (wireShown !== store.wireVersion) {
+      frames.textContent = store.wire;
+      wireShown = store.wireVersion;
+    }
+    const running = store.status === "starting" || store.status === "streaming";
+    stop.disabled = !running;
+    ask.disabled = running;
+  };
+  const schedule = () => {
+    if (!frame) frame = requestAnimationFrame(draw);
+  };
+  const unsubscribe = store.subscribe(schedule);
+  // The elapsed time while waiting for the first token.
+  const timer = setInterval(() => {
+    if (store.status === "starting") schedule();
+  }, 100);
+
+  ask.addEventListener("click", () => {
+    let value;
+    try {
+      value = promptInput(model, prompt.value);
+    } catch (error) {
+      store.status = "error";
+      store.error = `the prompt is not valid JSON: ${error.message}`;
+      store.notify();
+      return;
+    }
+    store.ask(value);
+  });
+  stop.addEventListener("click", () => store.stop());
+  const onInput = () => {
+    if (document.activeElement !== prompt) prompt.value = promptText(model);
+  };
+  model.on("change:input", onInput);
+  model.on("change:markdown", schedule);
+
+  store.viewRendered();
+  draw(); // at once: a view re-rendered at the end of a stream must not flash empty
+
+  return () => {
+    unsubscribe();
+    clearInterval(timer);
+    if (frame) cancelAnimationFrame(frame);
+    model.off("change:input", onInput);
+    model.off("change:markdown", schedule);
+  };
+}
