@@ -216,3 +216,10 @@ async def get_latency_ms(host: str, port: int, path: str, headers: dict[str, str
     await reader.read()
     writer.close()
     return (time.monotonic_ns() - started) / 1e6
+
+
+async def start_turn(index: int, streams: int, spread_s: float) -> None:
+    """Wait for stream ``index``'s turn when ``streams`` start evenly over ``spread_s``
+    seconds (0: all together, the paced rows' other start pattern)."""
+    if spread_s:
+        await asyncio.sleep(index * spread_s / streams)

@@ -10,10 +10,13 @@ the benchmark says so in its report and goes on.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +64,17 @@ def finish(proc: subprocess.Popen[bytes] | None, out: Path) -> Profile:
     if proc.returncode != 0 or not out.exists():
         return Profile(error=f"py-spy failed: {stderr.decode(errors='replace').strip()[-300:]}")
     return parse(out.read_text())
+
+
+async def while_running(
+    pid: int, seconds: float, out: Path, load: Callable[[], Awaitable[object]]
+) -> Profile:
+    """Sample ``pid`` with py-spy for ``seconds`` while ``load()`` runs again and again."""
+    spy = start(pid, seconds, out)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        await load()
+    return await asyncio.to_thread(finish, spy, out)
 
 
 def _package(frame: str) -> str:

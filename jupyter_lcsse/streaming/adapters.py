@@ -138,13 +138,14 @@ class Adapter:
         if not events:
             return ()
         origin = self.translator.origin()
-        return [event._replace(origin=origin) for event in events]
+        # StreamEvent(kind, data, origin) directly: NamedTuple._replace costs 1 µs more.
+        return [StreamEvent(kind, data, origin) for kind, data, _ in events]
 
     def finished_events(self) -> Sequence[StreamEvent]:
         """``finish``'s events, stamped the same way."""
         events = self.finish()
         origin = self.translator.origin()
-        return [event._replace(origin=origin) for event in events]
+        return [StreamEvent(kind, data, origin) for kind, data, _ in events]
 
     @property
     def usage(self) -> dict[str, int] | None:

@@ -49,7 +49,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
@@ -61,6 +61,9 @@ from jupyter_lcsse.streaming.events import COUNTED, StreamEvent
 from jupyter_lcsse.streaming.frame_log import FrameLog, ReplayGap
 from jupyter_lcsse.streaming.inline_parsers import inline_str_parsers
 from jupyter_lcsse.streaming.limits import RunLimits
+
+if TYPE_CHECKING:  # at run time through __getattr__ below: registry.py imports Run
+    from jupyter_lcsse.streaming.registry import RunRegistry
 
 __all__ = ["ReplayGap", "Run", "RunLimits", "RunRegistry", "TooManyRuns", "call_later", "utf8_safe"]
 
@@ -485,6 +488,14 @@ async def _close_quietly(stream: Any, log: logging.Logger) -> None:
         log.debug("lcsse: closing an abandoned chain's stream failed: %r", exc)
 
 
-# The registry was in this module until 0.2; jupyter_lcsse.runs (the 0.1 path) and code
-# that imports it from here keep working. Imported last: registry.py imports Run.
-from jupyter_lcsse.streaming.registry import RunRegistry  # noqa: E402
+def __getattr__(name: str) -> Any:
+    """``RunRegistry``, which was in this module until 0.2 (``registry.py`` now), so
+    ``jupyter_lcsse.runs`` (the 0.1 path) and code importing it from here keep working.
+    Looked up when asked for, not imported at the end: registry.py imports ``Run``, and
+    an import at the end made ``import jupyter_lcsse.streaming.registry`` fail whenever
+    it came before this module."""
+    if name == "RunRegistry":
+        from jupyter_lcsse.streaming.registry import RunRegistry
+
+        return RunRegistry
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

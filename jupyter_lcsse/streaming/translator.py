@@ -114,12 +114,22 @@ class ChunkTranslator:
         self.message_id: str | None = None
         self.tool_message_id: str | None = None
         self.node: str | None = None  # the graph node that streamed it
+        self._origin: Origin | None = None  # origin()'s last answer
 
     # -- any chunk -------------------------------------------------------------------
 
     def origin(self) -> Origin:
-        """What the events made now came from (see ``Origin``)."""
-        return Origin(self.message_id, self.node, self.tool_message_id)
+        """What the events made now came from (see ``Origin``): one object while it stays
+        the same, so stamping a token's event costs a comparison, not an allocation."""
+        origin = self._origin
+        if (
+            origin is None
+            or origin[0] != self.message_id
+            or origin[1] != self.node
+            or origin[2] != self.tool_message_id
+        ):
+            origin = self._origin = Origin(self.message_id, self.node, self.tool_message_id)
+        return origin
 
     def chunk(self, chunk: Any) -> list[StreamEvent]:
         """Events for one chunk of ``astream`` output (or a root ``on_chain_stream``)."""

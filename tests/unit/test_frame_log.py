@@ -74,6 +74,8 @@ def test_bytes_when_text_is_not_ascii_then_counted_as_characters_and_surrogates_
     log.append(None, "bad \ud800")
     frames = log.after(0)
     assert log.bytes == len(frames)  # characters, as the docstring says
+    # ...not UTF-8 bytes: é takes 2 on the wire, € 3, 😀 4 (and U+FFFD 3 for the surrogate)
+    assert len(frames.encode("utf-8")) == log.bytes + 1 + 2 + 3 + 2
     assert parse(frames)[1].data == "bad \ufffd"  # encodable as UTF-8 on the wire
     frames.encode("utf-8")
 
