@@ -64,7 +64,12 @@ def _check_agent_widget(page: Any, answer: str = ANSWER) -> None:
         " statuses: [...__lcsseSeen.statuses]})"
     )
     assert seen["card"] is not None and seen["text"] is not None, seen
-    assert seen["card"] < seen["text"], seen  # the tool call shows before the answer
+    # The tool call shows no later than the answer. Not strictly before: the kernel starts
+    # a server run when the widget is made, and the page (which now loads a 374 kB bundle,
+    # markdown-it and temml inside) may connect after the tool call, when it gets the
+    # call and the first text in one replayed write and draws them in one frame. The
+    # order in the page is checked below either way.
+    assert seen["card"] <= seen["text"], seen
     assert any("node model" in s for s in seen["statuses"]), seen["statuses"]
     widget = page.locator(".lcsse-widget").first
     assert widget.locator(".lcsse-output").text_content() == answer
