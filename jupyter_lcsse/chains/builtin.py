@@ -5,6 +5,11 @@
   model calls the calculator, the tools node runs it, and the model answers with the
   result: tokens, a tool call and steps on the wire. Its input is LangGraph's message
   state, ``{"messages": [{"role": "user", "content": "..."}]}`` (or a bare string).
+- ``approval_agent``: the same agent, but it asks first. LangChain's
+  ``HumanInTheLoopMiddleware`` stops it before the calculator runs (an interrupt on its
+  thread, kept by a ``BoundedMemorySaver``), and it goes on once the call is approved,
+  edited or rejected: ``{"command": {"resume": {"decisions": [{"type": "approve"}]}}}``
+  with the same ``thread_id``. The docs search needs no approval.
 - ``rag``: retrieve the best sections of the project's docs and notebooks
   (``offline/retriever.py``, keyword search, no embedding download), put them in the
   prompt, and answer from them; streamed in ``events`` mode, so the sources go out
@@ -28,12 +33,13 @@ from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import BaseTool, ToolException, tool
 from pydantic import BaseModel, Field
 
+from jupyter_lcsse.chains.checkpoints import BoundedMemorySaver
 from jupyter_lcsse.chains.frontend_tools import FrontendTools
 from jupyter_lcsse.chains.registry import OFFLINE_NOTE, Chain, ChatModelChoice
 from jupyter_lcsse.offline.model import format_sources
 from jupyter_lcsse.offline.retriever import DocsRetriever
 
-__all__ = ["build_agent_chain", "build_rag_chain", "calculate"]
+__all__ = ["build_agent_chain", "build_approval_agent_chain", "build_rag_chain", "calculate"]
 
 AGENT_PROMPT = (
     "You are a helpful assistant in a Jupyter notebook. Use the calculator for "
@@ -131,6 +137,37 @@ def build_agent_chain(choice: ChatModelChoice) -> Chain:
         '"What is 6 times 7?"}]} or just the question.'
     )
     return Chain(name="agent", runnable=graph, description=description, source="built-in")
+
+
+def build_approval_agent_chain(choice: ChatModelChoice, *, max_threads: int = 200) -> Chain:
+    """``create_agent`` whose calculator waits for a person's decision."""
+    from langchain.agents import create_agent
+    from langchain.agents.middleware import HumanInTheLoopMiddleware
+
+    # The calculator may be approved, edited or rejected (not answered in its place).
+    interrupt_on: dict[str, Any] = {
+        "calculator": {"allowed_decisions": ["approve", "edit", "reject"]}
+    }
+    approval = HumanInTheLoopMiddleware(
+        interrupt_on=interrupt_on,
+        description_prefix="The agent wants to use the calculator",
+    )
+    graph = create_agent(
+        choice.model,
+        tools=_tools(DocsRetriever(k=2)),
+        system_prompt=AGENT_PROMPT,
+        name="approval_agent",
+        middleware=[approval, FrontendTools()],
+        checkpointer=BoundedMemorySaver(max_threads=max_threads),
+    )
+    note = OFFLINE_NOTE if choice.offline else ""
+    description = (
+        f"The agent on {choice.named}{note}, but it asks before it calculates: the "
+        "calculator waits for Approve, Edit or Reject (an interrupt). Needs "
+        '"config": {"configurable": {"thread_id": "..."}}; resume with '
+        '{"command": {"resume": {"decisions": [{"type": "approve"}]}}}.'
+    )
+    return Chain(name="approval_agent", runnable=graph, description=description, source="built-in")
 
 
 class Question(BaseModel):

@@ -17,7 +17,11 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, Union
 
-from jupyter_lcsse.chains.builtin import build_agent_chain, build_rag_chain
+from jupyter_lcsse.chains.builtin import (
+    build_agent_chain,
+    build_approval_agent_chain,
+    build_rag_chain,
+)
 from jupyter_lcsse.chains.registry import (
     DEFAULT_SYSTEM_PROMPT,
     Chain,
@@ -68,9 +72,10 @@ class LCSSEApp(ExtensionApp):
     builtin_examples = Bool(
         True,
         help=(
-            "Offer the built-in 'agent' (create_agent with a calculator and a docs search) "
-            "and 'rag' (answers from the project's docs) chains beside 'default'. They use "
-            "the same model as 'default'."
+            "Offer the built-in 'agent' (create_agent with a calculator and a docs search), "
+            "'approval_agent' (the same agent, asking before it calculates: an interrupt "
+            "with a checkpointer) and 'rag' (answers from the project's docs) chains beside "
+            "'default'. They use the same model as 'default'."
         ),
     ).tag(config=True)
 
@@ -266,6 +271,7 @@ class LCSSEApp(ExtensionApp):
         if self.builtin_examples:
             choice = make_chat_model(**model)
             builtins["agent"] = build_agent_chain(choice)
+            builtins["approval_agent"] = build_approval_agent_chain(choice)
             builtins["rag"] = build_rag_chain(choice)
         chains: dict[str, Chain] = load_chains(self.chains, builtins, self.log)
         token = getattr(self.serverapp, "identity_provider", None)

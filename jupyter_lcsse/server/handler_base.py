@@ -50,6 +50,8 @@ from jupyter_lcsse.core.masking import excerpt, public_message, scrub_uri
 from jupyter_lcsse.dialects.native import Dialect
 from jupyter_lcsse.server.settings import HandlerSettings
 from jupyter_lcsse.streaming.adapters import Mode
+from jupyter_lcsse.streaming.interrupts import ResumeError, checked_resume, command_error
+from jupyter_lcsse.streaming.registry import ThreadBusy
 from jupyter_lcsse.streaming.runs import Run, RunRegistry, TooManyRuns
 
 if TYPE_CHECKING:
@@ -272,10 +274,13 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
             raise HTTPError(404, UNKNOWN_RUN)
         return run
 
-    def start_run(
+    async def start_run(
         self, chain: Chain, body: dict[str, Any], allowed: frozenset[str] = STREAM_BODY_KEYS
     ) -> Run:
-        """Validate the body, input, mode and config, then start the chain (or 422 / 429)."""
+        """Validate the body, input (or ``command``), mode and config, then start the
+        chain (or 4xx). A checkpointed thread is checked against its checkpoint first: a
+        resume must answer its open interrupts, new input must find none open."""
+        allowed = allowed | {"command"}
         unknown = sorted(_shown(str(key)) for key in body if key not in allowed)
         if unknown:
             raise HTTPError(
@@ -284,7 +289,14 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
                 f"{', '.join(unknown)}; the fields are {', '.join(sorted(allowed))} (a "
                 'chain\'s own options go in "input" or "config")',
             )
-        if "input" not in body:
+        resuming = "command" in body
+        if resuming and "input" in body:
+            raise HTTPError(
+                422,
+                'send "input" to start a run, or "command" to resume a thread that stopped '
+                "at an interrupt, not both",
+            )
+        if not resuming and "input" not in body:
             raise HTTPError(400, 'missing field "input": the chain\'s input')
         mode_name = body.get("mode")
         if mode_name is not None and not isinstance(mode_name, str):
@@ -293,18 +305,58 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
             mode = chain.stream_mode(mode_name)
         except ValueError as exc:
             raise HTTPError(422, f"chain {chain.name!r}: mode: {exc}") from exc
-        try:
-            chain_input = chain.coerce_input(body["input"])
-        except InputError as exc:
-            raise HTTPError(422, f"chain {chain.name!r}: {exc}") from exc
         config = runnable_config(body.get("config"))
-        if chain.checkpointed and not ((config or {}).get("configurable") or {}).get("thread_id"):
+        chain_input: Any = None
+        if resuming:
+            why = command_error(chain.runnable, config)
+            if why is not None:
+                raise HTTPError(422, f"chain {chain.name!r}: {why}")
+        else:
+            try:
+                chain_input = chain.coerce_input(body["input"])
+            except InputError as exc:
+                raise HTTPError(422, f"chain {chain.name!r}: {exc}") from exc
+        if not chain.checkpointed:
+            return self.launch(chain, chain_input, config, mode)
+        thread_id = ((config or {}).get("configurable") or {}).get("thread_id")
+        if not thread_id:
             raise HTTPError(
                 422,
                 f"chain {chain.name!r} is a graph with a checkpointer: send "
                 '"config": {"configurable": {"thread_id": "..."}} (one id per conversation)',
             )
-        return self.launch(chain, chain_input, config, mode)
+        assert config is not None
+        return await self.launch_on_thread(
+            chain, chain_input, config, mode, command=body["command"] if resuming else None
+        )
+
+    async def launch_on_thread(
+        self,
+        chain: Chain,
+        chain_input: Any,
+        config: RunnableConfig,
+        mode: Mode,
+        *,
+        command: Any | None,
+        dialect: Dialect | None = None,
+    ) -> Run:
+        """Start a run on a checkpointed thread: one run at a time (409 while another
+        runs), a ``command`` checked against the open interrupts, new input refused
+        while the thread waits for an answer (``streaming/interrupts.py``)."""
+        key = (chain.name, str((config.get("configurable") or {})["thread_id"]))
+        try:
+            self.runs.claim_thread(key)
+        except ThreadBusy as exc:
+            raise HTTPError(409, f"chain {chain.name!r}: {exc}") from exc
+        try:
+            resume = await checked_resume(chain.runnable, config, command)
+            if resume is not None:
+                chain_input = resume
+            return self.launch(chain, chain_input, config, mode, dialect, thread=key)
+        except ResumeError as exc:
+            raise HTTPError(exc.status, f"chain {chain.name!r}: {exc}") from exc
+        finally:
+            self.runs.release_thread(key)  # a no-op once the run holds it
 
     def launch(
         self,
@@ -313,6 +365,8 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
         config: RunnableConfig | None,
         mode: Mode,
         dialect: Dialect | None = None,
+        *,
+        thread: tuple[str, str] | None = None,
     ) -> Run:
         """Start ``chain`` on input already checked, or 429 at ``max_active_runs``."""
         try:
@@ -324,6 +378,7 @@ class LCSSEHandler(ExtensionHandlerMixin, APIHandler):
                 mode=mode,
                 dialect=dialect,
                 input_bytes=self._body_size,
+                thread=thread,
             )
         except TooManyRuns as exc:
             raise RetryLater(str(exc), retry_after=self.lcsse_settings.retry_after_seconds) from exc

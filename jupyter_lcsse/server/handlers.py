@@ -141,7 +141,7 @@ class ChainStreamHandler(_ResumingStream):
                 f'"chain" in the body ({shown_value(named)}) is not the chain of this URL '
                 f"({chain.name!r}); leave it out, the URL names the chain",
             )
-        run = self.start_run(chain, body, RUN_BODY_KEYS)
+        run = await self.start_run(chain, body, RUN_BODY_KEYS)
         del body  # a reader that stops reading must not pin the request's input
         self.set_header("X-LCSSE-Run-Id", run.id)
         await self.stream_run(run, 0, cancel_on_close=True)
@@ -196,7 +196,7 @@ class RunsHandler(LCSSEHandler):
 
     @web.authenticated
     @authorized
-    def post(self) -> None:
+    async def post(self) -> None:
         body = self.json_body()
         chain = self.find_chain(body.get("chain"))
         if "agui" in body:
@@ -210,7 +210,7 @@ class RunsHandler(LCSSEHandler):
                 raise HTTPError(422, '"agui" must be an AG-UI RunAgentInput object')
             run = start_agui_run(self, chain, body["agui"])
         else:
-            run = self.start_run(chain, body, RUN_BODY_KEYS)
+            run = await self.start_run(chain, body, RUN_BODY_KEYS)
         self.set_status(201)
         self.set_header("Location", self.run_url(run))
         self.finish(

@@ -11,7 +11,10 @@ dialect: ``Run`` hands the events to its dialect.
   ``tasks`` gives each node's start and finish (``step``), ``custom`` what nodes write
   with ``get_stream_writer()`` (``data``), and ``values`` the state after each step,
   of which the last goes out once as ``state``. (``updates`` would only repeat what
-  ``messages`` and ``values`` carry.)
+  ``messages`` and ``values`` carry.) A graph that stops at ``interrupt()`` (in a node,
+  a tool or a subgraph) says so in its ``values`` (``__interrupt__``): each goes out as
+  ``interrupt`` before the state (``interrupts.py`` builds the payload), and the run
+  ends ``interrupted``.
 - ``events``: ``astream_events(version="v2")`` for chains whose inner steps matter
   (retrievers, tools, several models): the root's output chunks are the answer; the
   models' streams give reasoning, tool calls and usage; retrievers give ``sources``;
@@ -36,6 +39,7 @@ from langchain_core.tools import BaseTool
 
 from jupyter_lcsse.streaming.events import (
     DATA,
+    INTERRUPT,
     MESSAGE,
     SOURCES,
     STATE,
@@ -48,6 +52,7 @@ __all__ = [
     "Adapter",
     "EventsAdapter",
     "GraphAdapter",
+    "InterruptWithoutCheckpointer",
     "TextAdapter",
     "choose_mode",
     "is_graph",
@@ -148,6 +153,11 @@ class Adapter:
         return [StreamEvent(kind, data, origin) for kind, data, _ in events]
 
     @property
+    def interrupts(self) -> list[str]:
+        """The ids of the interrupts the stream stopped at (graphs only)."""
+        return []
+
+    @property
     def usage(self) -> dict[str, int] | None:
         return self.translator.usage
 
@@ -202,6 +212,10 @@ def state_json(value: Any) -> Any:
     return value
 
 
+class InterruptWithoutCheckpointer(RuntimeError):
+    """A graph stopped at ``interrupt()`` and keeps no checkpoint to resume it from."""
+
+
 class GraphAdapter(Adapter):
     mode: Mode = "graph"
 
@@ -209,6 +223,8 @@ class GraphAdapter(Adapter):
         super().__init__(max_source_chars=max_source_chars)
         self.state: Any = None
         self._output_keys: frozenset[str] | None = None
+        self._interrupts: dict[str, Any] = {}  # id -> LangGraph's Interrupt, in order
+        self.checkpointed = True
 
     def stream(
         self, runnable: Runnable[Any, Any], input: Any, config: RunnableConfig | None
@@ -218,6 +234,11 @@ class GraphAdapter(Adapter):
         channels = getattr(unwrapped(runnable), "output_channels", None)
         if isinstance(channels, list | tuple):
             self._output_keys = frozenset(channels)
+        configurable = (config or {}).get("configurable") or {}
+        self.checkpointed = bool(
+            getattr(unwrapped(runnable), "checkpointer", None)
+            or configurable.get("__pregel_checkpointer")
+        )
         return runnable.astream(input, config, stream_mode=GRAPH_STREAM_MODES)
 
     def translate(self, item: Any) -> Iterable[StreamEvent]:
@@ -234,14 +255,35 @@ class GraphAdapter(Adapter):
             events.append(self.translator.step(name, status, "node"))
             return events
         if mode == "values":
+            if isinstance(payload, dict) and "__interrupt__" in payload:
+                for interrupt in payload["__interrupt__"] or ():
+                    self._interrupts.setdefault(str(getattr(interrupt, "id", "")), interrupt)
+                payload = {k: v for k, v in payload.items() if k != "__interrupt__"}
             self.state = payload
             return ()
         if mode == "custom":  # what a node wrote with get_stream_writer(): data, as it is
             return (StreamEvent(DATA, payload),)
         return ()
 
+    @property
+    def interrupts(self) -> list[str]:
+        return list(self._interrupts)
+
     def finish(self) -> list[StreamEvent]:
         events = super().finish()
+        if self._interrupts:
+            from jupyter_lcsse.streaming.interrupts import (
+                interrupt_payload,
+                needs_checkpointer_message,
+            )
+
+            if not self.checkpointed:
+                raise InterruptWithoutCheckpointer(needs_checkpointer_message(self.interrupts))
+            messages = self.state.get("messages") if isinstance(self.state, dict) else None
+            events.extend(
+                StreamEvent(INTERRUPT, interrupt_payload(i, messages))
+                for i in self._interrupts.values()
+            )
         state = self.state
         if isinstance(state, dict) and self._output_keys is not None:
             state = {key: value for key, value in state.items() if key in self._output_keys}

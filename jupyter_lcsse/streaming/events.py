@@ -32,6 +32,7 @@ SOURCES = "sources"
 USAGE = "usage"
 DATA = "data"
 STATE = "state"
+INTERRUPT = "interrupt"  # a graph waits for a human: one per open interrupt, before state
 
 # What counts as a chunk of output (the status figures and time to first token).
 COUNTED = frozenset({MESSAGE, REASONING, TOOL_CALL_START, TOOL_CALL_DELTA, SOURCES, DATA})

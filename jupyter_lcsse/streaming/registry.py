@@ -22,7 +22,15 @@ from jupyter_lcsse.streaming.dialect import Dialect
 from jupyter_lcsse.streaming.limits import RunLimits
 from jupyter_lcsse.streaming.runs import Run, TooManyRuns, call_later
 
-__all__ = ["RunRegistry"]
+__all__ = ["RunRegistry", "ThreadBusy"]
+
+ThreadKey = tuple[str, str]  # (chain, thread_id): one checkpointed conversation
+
+
+class ThreadBusy(Exception):
+    """A run of this chain's thread is starting or streaming: a checkpointed thread
+    takes one run at a time (LangGraph Server's default ``reject`` too), so a resume
+    sent twice can never run a tool twice."""
 
 
 class RunRegistry:
@@ -49,6 +57,8 @@ class RunRegistry:
         self._finished: dict[str, tuple[asyncio.TimerHandle | None, int]] = {}
         self._finished_bytes = 0
         self._active = 0
+        # Checkpointed threads taken: by a request being checked (None), then its run.
+        self._threads: dict[ThreadKey, Run | None] = {}
 
     @property
     def active(self) -> int:
@@ -66,6 +76,22 @@ class RunRegistry:
         running = sum(r.buffered_bytes + r.input_bytes for r in self._runs.values() if not r.done)
         return self._finished_bytes + running
 
+    def claim_thread(self, key: ThreadKey) -> None:
+        """Take ``key`` for a request that will start a run on it (``create(thread=)``),
+        or raise ``ThreadBusy``. Synchronous, so two requests cannot both take it while
+        one of them awaits the thread's checkpoint."""
+        if key in self._threads:
+            raise ThreadBusy(
+                f"a run of thread {key[1]!r} is still running; a thread takes one run at a "
+                "time: wait for its end (or cancel it), then send this again"
+            )
+        self._threads[key] = None
+
+    def release_thread(self, key: ThreadKey) -> None:
+        """Give back a thread claimed for a request that started no run."""
+        if self._threads.get(key, False) is None:
+            del self._threads[key]
+
     def get(self, run_id: str) -> Run | None:
         return self._runs.get(run_id)
 
@@ -82,12 +108,16 @@ class RunRegistry:
         mode: Mode = "text",
         dialect: Dialect | None = None,
         input_bytes: int = 0,
+        thread: ThreadKey | None = None,
     ) -> Run:
         """Start a run, or raise ``TooManyRuns`` when ``max_active_runs`` are running.
 
         ``input_bytes`` (the request body's length) is counted in ``held_bytes`` while
-        the run may hold its input."""
+        the run may hold its input. ``thread``, claimed before (``claim_thread``), is
+        held by the run until it ends."""
         if self._active >= self.max_active_runs:
+            if thread is not None:
+                self.release_thread(thread)
             raise TooManyRuns(
                 f"{self._active} runs are already streaming (LCSSEApp.max_active_runs="
                 f"{self.max_active_runs}); try again shortly"
@@ -108,10 +138,15 @@ class RunRegistry:
         run.start()  # first: a run that cannot start must not take a slot
         self._runs[run.id] = run
         self._active += 1
+        if thread is not None:
+            self._threads[thread] = run
+            run.thread_key = thread
         return run
 
     def _on_finish(self, run: Run) -> None:
         self._active -= 1
+        if run.thread_key is not None and self._threads.get(run.thread_key) is run:
+            del self._threads[run.thread_key]
         handle = None
         if self.run_ttl > 0:
             handle = call_later(self.run_ttl, self._forget, run.id)

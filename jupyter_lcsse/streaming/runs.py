@@ -67,8 +67,8 @@ if TYPE_CHECKING:  # at run time through __getattr__ below: registry.py imports 
 
 __all__ = ["ReplayGap", "Run", "RunLimits", "RunRegistry", "TooManyRuns", "call_later", "utf8_safe"]
 
-RunStatus = Literal["running", "complete", "error", "cancelled"]
-EndReason = Literal["complete", "error", "cancelled", "shutdown"]
+RunStatus = Literal["running", "complete", "interrupted", "error", "cancelled"]
+EndReason = Literal["complete", "interrupted", "error", "cancelled", "shutdown"]
 
 
 class TooManyRuns(Exception):
@@ -109,6 +109,11 @@ class Run:
         run_config: dict[str, Any] = dict(config or {})
         run_config.setdefault("run_id", uuid.uuid4())
         self.langchain_run_id = str(run_config["run_id"])
+        # A checkpointer's conversation: an interrupted run's end names it, for the resume.
+        thread_id = (run_config.get("configurable") or {}).get("thread_id")
+        self.thread_id: str | None = None if thread_id is None else str(thread_id)
+        self.interrupts: list[str] = []  # the open interrupts' ids, once the run ended so
+        self.thread_key: tuple[str, str] | None = None  # the checkpointed thread it holds
         self.dialect: Dialect = dialect
         self._adapter: Adapter | None = make_adapter(
             mode,
@@ -232,6 +237,9 @@ class Run:
             if not self._sealed:
                 for event in adapter.finished_events():
                     emit(event)
+                if adapter.interrupts:  # the graph waits for a human on its thread
+                    self.interrupts = adapter.interrupts
+                    reason = "interrupted"
         except asyncio.CancelledError:
             reason = self._cancel_reason
         except Exception as exc:
@@ -246,7 +254,7 @@ class Run:
         if self._sealed:
             await _close_quietly(stream, self._log)
             return
-        if self._abandon_handle is not None and reason == "complete":
+        if self._abandon_handle is not None and reason in ("complete", "interrupted"):
             # Cancelled, but the chain swallowed the CancelledError and returned: the
             # client asked it to stop, so the run says "cancelled", not "complete".
             reason = self._cancel_reason
@@ -302,7 +310,7 @@ class Run:
         if elapsed is None:
             elapsed = round((time.monotonic() - self._t0) * 1000, 1)
         adapter = self._adapter
-        return {
+        summary: dict[str, Any] = {
             "reason": reason,
             "chunks": self.chunks,
             "ttft_ms": self.ttft_ms,
@@ -310,6 +318,10 @@ class Run:
             "finish_reason": self._finish_reason if adapter is None else adapter.finish_reason,
             "usage": self._usage if adapter is None else adapter.usage,
         }
+        if reason == "interrupted":
+            summary["interrupts"] = list(self.interrupts)
+            summary["thread_id"] = self.thread_id
+        return summary
 
     def _finish(self, reason: EndReason) -> None:
         if self._sealed:
@@ -448,6 +460,7 @@ class Run:
             "chain": self.chain,
             "status": self.status,
             "end_reason": self.end_reason,
+            **({"interrupts": list(self.interrupts)} if self.status == "interrupted" else {}),
             "created": self.created,
             "chunks": self.chunks,
             "last_event_id": self.last_id,
