@@ -13,6 +13,7 @@ import { initialize } from "./page_stores.js";
 import { render } from "./view.js";
 
 export { baseUrl } from "./base_url.js";
+export { formFields, readInterrupts, resumeValue } from "./interrupts.js";
 export { MarkdownView, renderMarkdown } from "./markdown/view.js";
 export { safeUrl } from "./markdown/safe_url.js";
 export { RunEvents } from "./run_events.js";

@@ -5,15 +5,18 @@
 //
 // Typed events share the run's id sequence: no `event:` line is answer text,
 // `reasoning` is plain text, `tool_call_start|delta|end`, `tool_result`, `step`,
-// `sources`, `usage`, `data`, `state`, `error`, `end` and `metadata` carry JSON
-// (docs/protocol.md). An unknown event name is kept (`events`, the wire panel) and not
-// rendered.
+// `sources`, `usage`, `data`, `state`, `interrupt`, `error`, `end` and `metadata` carry
+// JSON (docs/protocol.md). An unknown event name is kept (`events`, the wire panel) and
+// not rendered. A run that stops for a human sends one `interrupt` per open interrupt,
+// then `end` with reason "interrupted" (its `interrupts` ids and `thread_id` are kept in
+// `end`); the payloads are kept as they came, in order, one per id.
 
 import { asText, isObject, parseJSON } from "./values.js";
 
 /** Events that count as chunks, as the first token and as "streaming". */
 const CHUNK_EVENTS = new Set(["message", "reasoning", "tool_call_start", "tool_call_delta", "sources", "data"]);
 const EVENTS_LIMIT = 5000;
+const INTERRUPTS_LIMIT = 100; // open interrupts of one run kept (a card each)
 const USAGE_KEYS = ["input_tokens", "output_tokens", "total_tokens"];
 
 /** The numeric token counts of a usage object, or null when it has none. */
@@ -51,6 +54,7 @@ export class RunEvents {
     this.usage = null; // {input_tokens, output_tokens, total_tokens}, summed
     this.finishReason = null;
     this.graphState = null;
+    this.interrupts = []; // `interrupt` payloads, in order of their first event; one per id
     this.metadata = null;
     this.error = "";
     this.end = null; // the end event's payload ({} when it was not JSON)
@@ -107,6 +111,9 @@ export class RunEvents {
       case "end":
         this.endEvent(parseJSON(data));
         return;
+      case "interrupt":
+        this.interruptEvent(parseJSON(data));
+        return;
       case "metadata": {
         const metadata = parseJSON(data);
         if (isObject(metadata)) this.metadata = metadata;
@@ -159,6 +166,18 @@ export class RunEvents {
     const usage = usageOf(this.end.usage);
     if (usage) this.usage = usage;
     this.steps = []; // the run is over: no step is running
+  }
+
+  /** An open interrupt: a repeat of an id replaces the payload in its place. */
+  interruptEvent(payload) {
+    if (!isObject(payload) || payload.id == null || payload.id === "") return;
+    const interrupt = { ...payload, id: asText(payload.id) };
+    const index = this.interrupts.findIndex((i) => i.id === interrupt.id);
+    if (index === -1) {
+      if (this.interrupts.length < INTERRUPTS_LIMIT) this.interrupts.push(interrupt);
+    } else {
+      this.interrupts[index] = interrupt;
+    }
   }
 
   stepEvent(step) {

@@ -6,13 +6,20 @@
 import { SSEParser } from "./sse_parser.js";
 import { xsrfToken } from "./xsrf.js";
 
+/** An HTTP error answer as an Error: "HTTP 422: <the server's message>", with `status`. */
 async function apiError(response) {
+  let message;
   try {
     const body = await response.json();
-    return `HTTP ${response.status}: ${body.message || response.statusText}`;
+    message = `HTTP ${response.status}: ${body.message || response.statusText}`;
   } catch (_) {
-    return `HTTP ${response.status}: ${response.statusText}`;
+    message = `HTTP ${response.status}: ${response.statusText}`;
   }
+  return Object.assign(new Error(message), { status: response.status });
+}
+
+function nonEmptyObject(value) {
+  return value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0;
 }
 
 /** A run on the server, followed like EventSource does, with the raw bytes exposed. */
@@ -41,19 +48,28 @@ export class ServerStream {
   }
 
   /** POST the run: {chain, input}, `config` when it is a non-empty object, `mode` when set. */
-  async start(chain, input, config = null, mode = "") {
+  start(chain, input, config = null, mode = "") {
     const body = { chain, input };
-    if (config && typeof config === "object" && !Array.isArray(config) && Object.keys(config).length) {
-      body.config = config;
-    }
+    if (nonEmptyObject(config)) body.config = config;
     if (mode) body.mode = mode;
+    return this.post(body);
+  }
+
+  /** POST the resumed run: {chain, command: {resume: VALUE}, config} (`mode` when set). */
+  resume(chain, value, config = {}, mode = "") {
+    const body = { chain, command: { resume: value }, config };
+    if (mode) body.mode = mode;
+    return this.post(body);
+  }
+
+  async post(body) {
     const response = await this.request(`${this.base}lcsse/api/runs`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
       signal: this.abort.signal,
     });
-    if (response.status !== 201) throw new Error(await apiError(response));
+    if (response.status !== 201) throw await apiError(response);
     const run = await response.json();
     this.runId = run.id;
     this.eventsUrl = run.events_url;
@@ -103,7 +119,7 @@ export class ServerStream {
       return true;
     }
     if (response.status !== 200) {
-      const error = new Error(await apiError(response));
+      const error = await apiError(response);
       error.fatal = true;
       throw error;
     }

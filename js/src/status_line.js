@@ -1,5 +1,8 @@
 // The status line under the answer: the status word, the running step, the first
 // token's time, chunks, tokens per second, reconnects and the error, from a store.
+// The word is the status itself, but for a run that waits for an answer from the user.
+
+const WORDS = { interrupted: "waiting for you" };
 
 function plural(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -16,7 +19,7 @@ export function statusLine(store, now = store.now()) {
   if (status === "idle") return "idle";
   const running = status === "starting" || status === "streaming";
   const step = running ? store.run?.step : null;
-  const parts = [status];
+  const parts = [WORDS[status] ?? status];
   if (step) parts.push(stepLabel(step));
   if (status === "starting" && store.ttft == null) {
     parts.push(`${Math.max(0, (now - store.started) / 1000).toFixed(1)} s`);

@@ -15,10 +15,18 @@
 // it saw to the first chunk it showed, and never changes once shown; only a page that
 // did not see the start shows the run's own figure (`runTtft`, from the end event or
 // the trait).
+//
+// Interrupts: a run that ended "interrupted" leaves `interrupts`, the open ones (from
+// its `interrupt` events, or the `interrupts` trait for a page that did not see them),
+// which the view shows as cards. Answering them (`resume`) starts the resumed run like
+// an Ask, and keeps the answered cards as `decided` for that run, read-only, so the
+// user sees what was decided; any other new run clears them. An answer the server
+// refuses as invalid (422) opens the same interrupts again (`reopen`).
 
 import { baseUrl } from "./base_url.js";
 import { RunEvents } from "./run_events.js";
-import { TERMINAL } from "./status.js";
+import { readInterrupts, resumeValue } from "./interrupts.js";
+import { TERMINAL, endStatus } from "./status.js";
 import { makeTransport } from "./transports/index.js";
 
 const WIRE_LIMIT = 200000;
@@ -31,6 +39,8 @@ export class RunStore {
     this.listeners = new Set();
     this.retired = new Set(); // runs replaced by a newer one: their late frames are dropped
     this.updating = false; // true while this store itself sets traits
+    this.resuming = null; // a resume sent, its run not started yet: {interrupts, decided} before it
+    this.threadId = ""; // the thread an interrupted run named (its end event, or the trait)
     this.transport = makeTransport(this); // first: resetRun resets its per-run state too
     this.mirror({ reset: true });
     this.onModelChange = () => this.modelChanged();
@@ -78,7 +88,8 @@ export class RunStore {
   mirror({ reset = false } = {}) {
     const m = this.model;
     const runId = m.get("run_id") || "";
-    if (reset || runId !== this.runId) {
+    const fresh = reset || runId !== this.runId;
+    if (fresh) {
       this.resetRun(runId);
       this.text = m.get("text") || "";
       this.chunks = m.get("chunks") || 0;
@@ -86,6 +97,9 @@ export class RunStore {
     this.status = m.get("status");
     this.error = m.get("error") || "";
     this.runTtft = m.get("ttft_ms") ?? this.runTtft ?? null;
+    if (typeof m.get("thread_id") === "string" && m.get("thread_id")) this.threadId = m.get("thread_id");
+    // A run this page did not see end: the kernel's list of its open interrupts.
+    if (fresh && this.status === "interrupted") this.interrupts = readInterrupts(m.get("interrupts"));
     if (TERMINAL.includes(this.status)) {
       this.text = m.get("text") || this.text; // the kernel's final text is authoritative
       this.chunks = m.get("chunks") ?? this.chunks;
@@ -94,10 +108,13 @@ export class RunStore {
   }
 
   resetRun(runId) {
+    if (!this.resuming) this.decided = []; // the run a resume started shows its answers
+    if (runId) this.resuming = null;
     Object.assign(this, {
       runId,
       run: new RunEvents(), // the run's typed state: text, reasoning, tool calls, ...
       error: "",
+      interrupts: [], // the open interrupts once the run ended "interrupted" (interrupts.js)
       ttft: null, // measured by this page
       runTtft: null, // the run's own figure (end event or trait)
       elapsed: null,
@@ -154,7 +171,11 @@ export class RunStore {
         this.error = this.run.error;
       } else if (event.type === "end") {
         const end = this.run.end; // {} when the payload was not JSON: what the frames said
-        this.status = end.reason === "complete" ? "complete" : end.reason === "error" ? "error" : "cancelled";
+        this.status = endStatus(end.reason);
+        if (this.status === "interrupted") {
+          this.interrupts = readInterrupts(this.run.interrupts.length ? this.run.interrupts : this.model.get("interrupts"));
+          if (typeof end.thread_id === "string" && end.thread_id) this.threadId = end.thread_id;
+        }
         this.runTtft = end.ttft_ms ?? null;
         this.elapsed = end.elapsed_ms ?? null;
         this.transport.ended();
@@ -169,6 +190,32 @@ export class RunStore {
     this.status = "starting";
   }
 
+  /** This page's run got its id (the server answered the POST): it is no longer to come. */
+  adopt(runId) {
+    this.runId = runId;
+    this.resuming = null;
+  }
+
+  /**
+   * The interrupt cards' answers ([{interrupt, answer, labels}], every open interrupt):
+   * one resume whose VALUE is the map {"<interrupt id>": answer}; the run it starts
+   * shows these answers as decided cards.
+   */
+  resume(records) {
+    this.resuming = { interrupts: this.interrupts, decided: this.decided };
+    this.decided = records;
+    this.transport.resume(resumeValue(records));
+  }
+
+  /** The resume was refused before its run began: its interrupts are open again. */
+  reopen() {
+    if (!this.resuming) return;
+    // New lists (the same items): the views rebuild the cards, answerable again.
+    this.interrupts = [...this.resuming.interrupts];
+    this.decided = [...this.resuming.decided];
+    this.resuming = null;
+  }
+
   /** A view appeared (the first one may start an autostart run). */
   viewRendered() {
     this.transport.viewRendered();
@@ -176,6 +223,7 @@ export class RunStore {
 
   /** The Ask button of a view, with its prompt's input. */
   ask(input) {
+    this.resuming = null; // a new question: the answered cards go
     this.transport.ask(input);
   }
 

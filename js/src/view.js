@@ -1,10 +1,12 @@
 // The view: anywidget's `render` for one output area. It lays out the prompt, the
-// cards, the answer, the sources, the status line and the wire panel, and redraws
+// interrupt cards (a run waiting for the user, or the answers a resumed run was given),
+// the cards, the answer, the sources, the status line and the wire panel, and redraws
 // them from the model's store at most once per animation frame. The answer is
 // markdown (markdown/) unless the `markdown` trait is off: then plain text.
 
 import { reasoningBlock, sourcesBlock, toolCards } from "./cards.js";
 import { h } from "./dom.js";
+import { interruptCards } from "./interrupt_cards.js";
 import { MarkdownView } from "./markdown/view.js";
 import { storeFor } from "./page_stores.js";
 import { promptInput, promptText } from "./prompt.js";
@@ -19,6 +21,7 @@ export function render({ model, el }) {
   const ask = h("button", "lcsse-ask", "Ask");
   const stop = h("button", "lcsse-stop", "Stop");
   form.append(prompt, ask, stop);
+  const interrupts = interruptCards((records) => store.resume(records));
   const reasoning = reasoningBlock();
   const tools = toolCards();
   const output = h("div", "lcsse-output");
@@ -29,7 +32,7 @@ export function render({ model, el }) {
   const summary = h("summary", null, "wire: raw SSE frames");
   const frames = h("pre", "lcsse-frames");
   wire.append(summary, frames);
-  root.append(form, reasoning.el, tools.el, output, sources.el, status, wire);
+  root.append(form, interrupts.el, reasoning.el, tools.el, output, sources.el, status, wire);
   el.append(root);
   prompt.value = promptText(model);
 
@@ -45,6 +48,7 @@ export function render({ model, el }) {
       sources.reset();
       runShown = run;
     }
+    interrupts.update(store.interrupts, store.decided);
     reasoning.update(run.reasoning);
     tools.update(run.toolCalls);
     const markdown = Boolean(model.get("markdown"));

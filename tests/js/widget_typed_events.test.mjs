@@ -328,8 +328,8 @@ test("view when agent stream with hostile tool, args, result and sources then al
   assert.equal(one(root, "lcsse-tool-result").hidden, false);
   assert.doesNotMatch(one(root, "lcsse-status").textContent, /node/);
 
-  // Order: prompt, reasoning, tool cards, answer, sources, status, wire.
-  const order = ["lcsse-form", "lcsse-reasoning", "lcsse-tools", "lcsse-output", "lcsse-sources", "lcsse-status", "lcsse-wire"];
+  // Order: prompt, interrupt cards (hidden: none), reasoning, tool cards, answer, sources, status, wire.
+  const order = ["lcsse-form", "lcsse-interrupts", "lcsse-reasoning", "lcsse-tools", "lcsse-output", "lcsse-sources", "lcsse-status", "lcsse-wire"];
   assert.deepEqual(root.children.map((c) => c.className), order);
   const nodes = root.descendants();
   assert.ok(nodes.indexOf(card) < nodes.indexOf(one(root, "lcsse-output")), "the card comes before the answer");

@@ -9,6 +9,7 @@
 //   ended()              the run's `end` event was applied
 //   viewRendered()       a view appeared
 //   ask(input), stop()   the view's buttons
+//   resume(value)        the interrupt cards' answer (VALUE of the resume command)
 //   dispose()            the store goes
 
 import { KernelTransport } from "./kernel.js";

@@ -1,7 +1,8 @@
 // The kernel transport, page side: the run is a task in the kernel, which sends the
 // run's SSE text in batches as comm messages ({type: "frames", run_id, after, last,
-// frames}); they go through the same parser as the server's stream. Ask and Stop are
-// comm messages to the kernel.
+// frames}); they go through the same parser as the server's stream. Ask, Stop and the
+// interrupt cards' answer ({type: "resume", value}) are comm messages to the kernel,
+// which starts the resumed run itself (a new `run_id`, like an ask).
 //
 // Batches are applied by event id (`after`..`last`): a repeat is dropped, an overlap is
 // cut to what is new, and only a page that missed the start of a run (opened later)
@@ -46,8 +47,7 @@ export class KernelTransport {
     const m = store.model;
     const runId = m.get("run_id") || "";
     if (runId && runId !== store.runId && !store.retired.has(runId)) {
-      store.retire();
-      store.resetRun(runId);
+      store.begin(runId); // a new run: "starting", whatever the last one ended as
     }
     if (runId === store.runId) {
       // The kernel's status, but never back from what the frames already showed.
@@ -55,6 +55,13 @@ export class KernelTransport {
       if (!regress && !TERMINAL.includes(store.status)) store.status = status;
       if (TERMINAL.includes(status)) store.mirror();
       store.error = m.get("error") || store.error;
+    }
+    if (store.resuming && status === "error") {
+      // The kernel refused the answer before any run began: its error, and the
+      // interrupts it still lists open, answerable again.
+      store.status = "error";
+      store.error = m.get("error") || store.error;
+      if (Array.isArray(m.get("interrupts")) && m.get("interrupts").length) store.reopen();
     }
   }
 
@@ -119,6 +126,13 @@ export class KernelTransport {
     this.store.begin("");
     this.store.notify();
     this.store.model.send({ type: "ask", input });
+  }
+
+  /** The interrupt cards' answer: the kernel resumes the thread in a new run. */
+  resume(value) {
+    this.store.begin("");
+    this.store.notify();
+    this.store.model.send({ type: "resume", value });
   }
 
   stop() {

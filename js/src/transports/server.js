@@ -5,12 +5,24 @@
 // itself for its own Ask button, an autostart nobody started, or when the kernel
 // could not reach the server and asks the page to (custom message "ask"). At the end
 // the page tells the kernel how the run ended (traits), since the kernel does not read
-// the stream.
+// the stream: an interrupted run's open `interrupts` too.
+//
+// The interrupt cards' answer is a run like an Ask: POST lcsse/api/runs with
+// {chain, command: {resume: VALUE}, config} (the thread's config), followed as a run
+// this page started. A 422 (an answer the server finds invalid) opens the cards again.
 
 import { MESSAGES_KEY, isUserMessage } from "../messages.js";
 import { ServerStream } from "../server_stream.js";
 import { TERMINAL } from "../status.js";
 import { isObject } from "../values.js";
+
+/** The model's config, with the interrupted run's thread when it names none itself. */
+function threadConfig(config, threadId) {
+  const base = isObject(config) ? config : {};
+  const configurable = isObject(base.configurable) ? base.configurable : {};
+  if (configurable.thread_id || !threadId) return base;
+  return { ...base, configurable: { ...configurable, thread_id: threadId } };
+}
 
 export class ServerTransport {
   constructor(store) {
@@ -50,6 +62,7 @@ export class ServerTransport {
   /** The kernel asks this page to start or stop the run (it could not reach the server). */
   custom(msg) {
     if (msg.type === "ask") this.start(msg.input ?? this.store.model.get("input"));
+    else if (msg.type === "resume") this.resume(msg.value);
     else if (msg.type === "stop") this.stopRun();
   }
 
@@ -66,6 +79,7 @@ export class ServerTransport {
       ttft_ms: store.runTtft,
       elapsed_ms: store.elapsed,
       reconnects: store.reconnects,
+      interrupts: store.interrupts.map((i) => i.payload),
     };
     // An "@messages" turn asked from this page: the kernel keeps the conversation from
     // this trait (in the kernel transport the kernel does it itself).
@@ -88,6 +102,14 @@ export class ServerTransport {
 
   ask(input) {
     this.start(input);
+  }
+
+  /** The interrupt cards' answer: a new run of the same thread, started here. */
+  resume(value) {
+    const { store } = this;
+    const m = store.model;
+    const config = threadConfig(m.get("config"), store.threadId);
+    this.launch((stream) => stream.resume(m.get("chain_name"), value, config, m.get("mode") || ""), {}, true);
   }
 
   stop() {
@@ -158,23 +180,32 @@ export class ServerTransport {
   }
 
   /** Start a run from this page (Ask clicked here, or the kernel could not reach its server). */
-  async start(input) {
+  start(input) {
+    const m = this.store.model;
+    const post = (stream) => stream.start(m.get("chain_name"), input, m.get("config"), m.get("mode") || "");
+    return this.launch(post, { input }, false, this.turnOf(input));
+  }
+
+  /** POST a run (`post(stream)`), then follow it; `saved`: traits to set with its id. */
+  async launch(post, saved, resume, turn = null) {
     const { store } = this;
     store.begin("");
     this.ownsRun = true;
-    this.turn = this.turnOf(input);
+    this.turn = turn;
     const stream = this.newStream();
     store.notify();
     try {
-      const m = store.model;
-      const run = await stream.start(m.get("chain_name"), input, m.get("config"), m.get("mode") || "");
+      const run = await post(stream);
       if (stream !== this.stream) return;
-      store.runId = run.id;
-      store.save({ input, run_id: run.id, events_url: run.events_url, status: "starting", text: "", error: "", chunks: 0 });
+      store.adopt(run.id);
+      store.save({ ...saved, run_id: run.id, events_url: run.events_url, status: "starting", text: "", error: "", chunks: 0, interrupts: [] });
       await stream.follow();
     } catch (error) {
-      if (stream.abort.signal.aborted) return;
-      this.fail(stream, String(error.message || error));
+      if (stream !== this.stream) return; // replaced by a newer run
+      const aborted = stream.abort.signal.aborted; // stopped before the server answered
+      if (resume && !aborted && error.status === 422) store.reopen(); // the user can fix the answer
+      store.resuming = null;
+      if (!aborted) this.fail(stream, String(error.message || error));
     }
   }
 

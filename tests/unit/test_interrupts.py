@@ -1,0 +1,153 @@
+"""The interrupt payloads and the resume checks, without a server (``streaming/interrupts.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.types import Command, Interrupt
+
+from jupyter_lcsse.chains.checkpoints import BoundedMemorySaver
+from jupyter_lcsse.streaming.interrupts import (
+    ResumeError,
+    interrupt_payload,
+    resume_command,
+)
+
+ID_A, ID_B = "a" * 32, "b" * 32
+
+
+def batched(*names: str, allowed: list[str] | None = None) -> Interrupt:
+    return Interrupt(
+        value={
+            "action_requests": [
+                {"name": n, "args": {"x": i}, "description": f"run {n}"}
+                for i, n in enumerate(names)
+            ],
+            "review_configs": [
+                {"action_name": n, "allowed_decisions": allowed or ["approve", "reject"]}
+                for n in names
+            ],
+        },
+        id=ID_A,
+    )
+
+
+def test_payload_when_batched_approval_then_actions_matched_to_calls_by_name_and_args() -> None:
+    messages = [
+        HumanMessage("go"),
+        AIMessage(
+            "",
+            tool_calls=[
+                {"name": "b", "args": {"x": 1}, "id": "call_b"},
+                {"name": "a", "args": {"x": 0}, "id": "call_a"},
+                {"name": "a", "args": {"x": 9}, "id": "call_a2"},
+            ],
+        ),
+    ]
+    payload = interrupt_payload(batched("a", "b"), messages)
+    assert payload["kind"] == "approval" and payload["mode"] == "batched"
+    assert [(a["name"], a["tool_call_id"]) for a in payload["actions"]] == [
+        ("a", "call_a"),
+        ("b", "call_b"),
+    ]
+    assert payload["actions"][0]["allowed_decisions"] == ["approve", "reject"]
+
+
+def test_payload_when_no_pending_ai_message_then_actions_have_no_call_id() -> None:
+    payload = interrupt_payload(batched("a"), [HumanMessage("go")])
+    assert payload["actions"][0]["tool_call_id"] is None
+
+
+def test_payload_when_plain_interrupt_then_input_with_value_and_schema() -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    payload = interrupt_payload(Interrupt(value="how many?", id=ID_A, response_schema=schema))
+    assert payload == {"id": ID_A, "kind": "input", "value": "how many?", "response_schema": schema}
+
+
+def test_payload_when_per_call_approval_then_allowed_from_its_schema() -> None:
+    schema = {"discriminator": {"mapping": {"approve": "#/a", "respond": "#/r"}}, "oneOf": []}
+    value = {
+        "type": "tool_approval",
+        "tool_call_id": "c1",
+        "name": "t",
+        "args": {},
+        "description": "",
+    }
+    payload = interrupt_payload(Interrupt(value=value, id=ID_A, response_schema=schema))
+    assert payload["mode"] == "per_call"
+    assert payload["actions"][0]["allowed_decisions"] == ["approve", "respond"]
+    assert payload["actions"][0]["tool_call_id"] == "c1"
+
+
+def pending(*interrupts: Interrupt) -> list[dict[str, Any]]:
+    return [interrupt_payload(i) for i in interrupts]
+
+
+def test_resume_when_answer_fits_then_command_carries_it_unchanged() -> None:
+    value = {"decisions": [{"type": "approve"}, {"type": "reject", "message": "no"}]}
+    command = resume_command({"resume": value}, pending(batched("a", "b")))
+    assert isinstance(command, Command) and command.resume == value
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "words"),
+    [
+        ({"decisions": [{"type": "approve"}]}, 422, "1 decision(s) for 2 tool call(s) (a, b)"),
+        ({"decisions": ["approve", "approve"]}, 422, "a decision is an object"),
+        ({"decisions": [{"type": "edit"}, {"type": "approve"}]}, 422, "allows approve, reject"),
+        ({"decisions": [{"type": "approve"}, {"type": "reject", "message": 5}]}, 422, "string"),
+        ({ID_B: {"decisions": []}}, 422, "not an open interrupt"),
+    ],
+)
+def test_resume_when_answer_is_wrong_then_resume_error_says_why(
+    value: Any, status: int, words: str
+) -> None:
+    with pytest.raises(ResumeError) as info:
+        resume_command({"resume": value}, pending(batched("a", "b")))
+    assert info.value.status == status and words in str(info.value)
+
+
+def test_resume_when_nothing_is_open_then_409() -> None:
+    with pytest.raises(ResumeError) as info:
+        resume_command({"resume": "x"}, [])
+    assert info.value.status == 409
+
+
+def test_resume_when_schema_given_then_answer_is_checked_against_it() -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    open_ = pending(Interrupt(value="how many?", id=ID_A, response_schema=schema))
+    assert resume_command({"resume": {"n": 3}}, open_).resume == {"n": 3}
+    with pytest.raises(ResumeError, match="response_schema: 'n' is a required property"):
+        resume_command({"resume": {"m": 3}}, open_)
+
+
+def test_resume_when_two_open_then_map_must_answer_both() -> None:
+    open_ = pending(Interrupt(value="l?", id=ID_A), Interrupt(value="r?", id=ID_B))
+    with pytest.raises(ResumeError, match="2 interrupts are open"):
+        resume_command({"resume": "both"}, open_)
+    with pytest.raises(ResumeError, match=f"{ID_B} is not answered"):
+        resume_command({"resume": {ID_A: "x"}}, open_)
+    assert resume_command({"resume": {ID_A: 1, ID_B: 2}}, open_).resume == {ID_A: 1, ID_B: 2}
+
+
+def test_bounded_saver_when_past_its_limit_then_least_recent_thread_is_forgotten() -> None:
+    from langgraph.graph import END, START, StateGraph
+    from typing_extensions import TypedDict
+
+    class S(TypedDict):
+        n: int
+
+    builder = StateGraph(S)
+    builder.add_node("inc", lambda s: {"n": s["n"] + 1})
+    builder.add_edge(START, "inc")
+    builder.add_edge("inc", END)
+    saver = BoundedMemorySaver(max_threads=2)
+    graph = builder.compile(checkpointer=saver)
+    for thread in ("t1", "t2", "t1", "t3"):  # t1 written again: t2 is the oldest
+        graph.invoke({"n": 0}, {"configurable": {"thread_id": thread}})
+    assert set(saver.storage) == {"t1", "t3"}
+    assert not any(key[0] == "t2" for key in saver.writes)
+    with pytest.raises(ValueError, match="at least 1"):
+        BoundedMemorySaver(max_threads=0)
