@@ -8,6 +8,9 @@ as possible (one ``asyncio.sleep(0)`` per token, like the offline model).
 
 ``make_agent`` wraps the same model in LangChain's ``create_agent`` (a LangGraph graph,
 no tools): the graph rows measure what LangGraph and lcsse's graph mode add per token.
+``make_approval_agent`` gives it one tool behind ``HumanInTheLoopMiddleware``: its first
+turn calls the tool and stops for approval, its second streams the N tokens (the
+approve-and-resume row, ``benchmarks/interrupts.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.prompts import ChatPromptTemplate
@@ -103,3 +106,47 @@ def make_checkpointed_agent() -> Runnable[Any, Any]:
     from langgraph.checkpoint.memory import InMemorySaver
 
     return make_agent(checkpointer=InMemorySaver())
+
+
+class ApprovalBenchModel(BenchChatModel):
+    """Calls ``record`` first; once the tool answered, streams the question's N tokens."""
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Runnable[Any, Any]:
+        return self
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        if not any(isinstance(m, ToolMessage) for m in messages):
+            call = {"name": "record", "args": '{"note": "x"}', "id": "call_bench", "index": 0}
+            message = AIMessageChunk(content="", tool_call_chunks=[call])  # type: ignore[list-item]
+            yield ChatGenerationChunk(message=message)
+            return
+        question = [m for m in messages if m.type == "human"]
+        async for chunk in super()._astream(question, stop, run_manager, **kwargs):
+            yield chunk
+
+
+def make_approval_agent() -> Runnable[Any, Any]:
+    """``create_agent`` whose one tool waits for approval, on ``InMemorySaver``."""
+    from langchain.agents import create_agent
+    from langchain.agents.middleware import HumanInTheLoopMiddleware
+    from langchain_core.tools import tool
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    @tool
+    def record(note: str) -> str:
+        """Record a note."""
+        return "recorded"
+
+    return create_agent(
+        ApprovalBenchModel(),
+        tools=[record],
+        name="bench_approval",
+        middleware=[HumanInTheLoopMiddleware(interrupt_on={"record": True})],
+        checkpointer=InMemorySaver(),
+    )

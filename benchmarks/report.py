@@ -19,6 +19,7 @@ from benchmarks.stats import ratio
 from benchmarks.targets import TARGETS
 
 AGUI_HEADING = "## AG-UI: the agent through lcsse and through ag-ui-langgraph"
+RESUME_HEADING = "## Approve and resume"
 MEMORY_HEADING = "## Memory over many runs"
 
 Row = tuple[str, ...]  # the row's key in TARGETS, its figure, then one cell per column
@@ -200,7 +201,9 @@ def render(results: dict[str, Any], sizes: Sizes, command: str, seconds: float, 
         'request with `"mode": "events"`. Medians of '
         f"{sizes.modes_repeats} repeats, endpoint and in-process in turns.\n\n"
         + modes
-        + "\n\n## LangChain's own cost per chunk\n\n"
+        + "\n\n"
+        + render_resume(results["resume"], sizes)
+        + f"\n{COSTS_HEADING}\n\n"
         "The benchmark chain, layer by layer, streamed in-process (no transport). The "
         "difference between the last two rows is langchain-core's thread-pool hop per "
         "chunk in async output parsers, which lcsse skips for `StrOutputParser` "
@@ -348,6 +351,62 @@ def render_agui(results: dict[str, Any], sizes: Sizes, note: str = "") -> str:
         "are staggered too. Both servers are up at once and measured in turns; medians of "
         f"{sizes.repeats} repeats (errors: their sum).\n\n" + rows + "\n\n" + "\n".join(sections)
     )
+
+
+def render_resume(fig: dict[str, dict[str, float]], sizes: Sizes, note: str = "") -> str:
+    """The approve-and-resume section (``benchmarks/interrupts.py``)."""
+    endpoint, bare = fig["endpoint"], fig["in_process"]
+    rows = table(
+        "| figure | target | lcsse endpoint | in-process `Command(resume=...)` "
+        "| endpoint - in-process |",
+        [
+            (
+                "resume.round_trip",
+                f"interrupt frame to the resumed run's first token, ms, p50 / p90 of "
+                f"{int(endpoint['n'])} round trips ({sizes.resume_tokens}-token answer, "
+                "rate 0)",
+                f"{endpoint['p50_ms']:.2f} / {endpoint['p90_ms']:.2f}",
+                f"{bare['p50_ms']:.2f} / {bare['p90_ms']:.2f}",
+                f"+{endpoint['p50_ms'] - bare['p50_ms']:.2f} / "
+                f"+{endpoint['p90_ms'] - bare['p90_ms']:.2f}",
+            )
+        ],
+    )
+    return (
+        f"{RESUME_HEADING}\n\n" + (f"{note}\n\n" if note else "") + "An agent that asks "
+        "first (`benchmarks.model:make_approval_agent`: `create_agent` on the bench model "
+        "with one tool behind `HumanInTheLoopMiddleware`, `InMemorySaver`) is asked, stops "
+        "at its approval interrupt, and is approved with "
+        '`{"command": {"resume": {"decisions": [{"type": "approve"}]}}}` on the same '
+        "thread (`POST lcsse/api/chains/bench_approval/stream`, httpx, connections kept "
+        "alive). The timer starts when the client has the `interrupt` frame and "
+        "stops at the resumed run's first `message`; in between the client reads the "
+        "first run to its `end`, and the server checks the answer against the thread's "
+        "checkpoint, starts the run, and the tool and the model run. In-process: the same "
+        "graph's `astream` from its `__interrupt__` value to the first token of "
+        '`astream(Command(resume=...), stream_mode="messages")`, no transport. The '
+        "first round trip of each side is a warm-up and not counted.\n\n" + rows + "\n"
+    )
+
+
+COSTS_HEADING = "## LangChain's own cost per chunk"
+
+
+def splice_section(existing: str, heading: str, section: str) -> str:
+    """``existing`` with the section under ``heading`` replaced by ``section``, the rest
+    kept as it is. A file without it gets it where ``render`` puts it, before the cost
+    section (the AG-UI section must stay last: ``splice_agui``)."""
+    marker = f"\n{heading}\n"
+    text = "\n" + existing
+    if marker not in text:
+        if f"\n{COSTS_HEADING}\n" in text:
+            head, tail = text.split(f"\n{COSTS_HEADING}\n", 1)
+            return f"{head.strip(chr(10))}\n\n{section.rstrip()}\n\n{COSTS_HEADING}\n{tail}"
+        return f"{existing.rstrip()}\n\n{section}"
+    head, rest = text.split(marker, 1)
+    tail = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
+    out = f"{head.strip(chr(10))}\n\n{section.rstrip()}\n"
+    return out + (f"\n## {tail}" if tail else "")
 
 
 def keep_memory(existing: str, text: str) -> str:

@@ -33,16 +33,19 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import agui, profile
+from benchmarks import agui, interrupts, profile
 from benchmarks.reference import bare_paced, bare_stream, langchain_costs
 from benchmarks.report import (
     AGUI_HEADING,
     MEMORY_HEADING,
+    RESUME_HEADING,
     keep_memory,
     machine,
     render,
     render_agui,
+    render_resume,
     splice_agui,
+    splice_section,
 )
 from benchmarks.scenarios import (
     comm_messages,
@@ -92,6 +95,7 @@ async def measure(sizes: Sizes, tmp: Path) -> dict[str, Any]:
         await warm_up("lcsse", port, tmp / "lcsse" / "server.log")
         out["lcsse"] = await streaming_figures("lcsse", port, sizes)
         out["modes"] = await modes_figures(port, sizes)
+        out["resume"] = await interrupts.measure(port, sizes)
         many = (sizes.concurrent_streams, sizes.concurrent_tokens)
         loads: list[tuple[str, str, Callable[[], Awaitable[object]]]] = [
             (
@@ -142,6 +146,12 @@ async def measure(sizes: Sizes, tmp: Path) -> dict[str, Any]:
     return out
 
 
+async def measure_only_resume(sizes: Sizes, tmp: Path) -> dict[str, Any]:
+    """``--only resume``: the approve-and-resume row alone, on its own server."""
+    with lcsse_server(tmp / "lcsse") as (port, _proc):
+        return await interrupts.measure(port, sizes)
+
+
 async def measure_only_agui(sizes: Sizes, tmp: Path) -> dict[str, Any]:
     """``--only agui``: the client set up as ``measure`` sets it up, then the AG-UI rows."""
     await _client_ready()
@@ -154,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=str(REPO / "BENCHMARKS.md"), help="where the table goes")
     parser.add_argument(
         "--only",
-        choices=["agui"],
+        choices=["agui", "resume"],
         help="run only these rows and replace their section of --out (the rest stays)",
     )
     args = parser.parse_args(argv)
@@ -166,6 +176,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="lcsse-bench-") as tmp:
         if args.only == "agui":
             results = asyncio.run(measure_only_agui(sizes, Path(tmp)))
+        elif args.only == "resume":
+            results = asyncio.run(measure_only_resume(sizes, Path(tmp)))
         else:
             results = asyncio.run(measure(sizes, Path(tmp)))
     seconds = time.monotonic() - started
@@ -177,6 +189,16 @@ def main(argv: list[str] | None = None) -> None:
         section = render_agui(results, sizes, note)
         existing = out.read_text(encoding="utf-8") if out.exists() else ""
         out.write_text(splice_agui(existing, section), encoding="utf-8")
+        print(section)
+        return
+    if args.only == "resume":
+        note = (
+            f"Command: `{command} --only resume` (took {seconds:.0f} s, {date}). "
+            f"Machine: {machine(python=False)}."
+        )
+        section = render_resume(results, sizes, note)
+        existing = out.read_text(encoding="utf-8") if out.exists() else ""
+        out.write_text(splice_section(existing, RESUME_HEADING, section), encoding="utf-8")
         print(section)
         return
     text = render(results, sizes, command, seconds, date)

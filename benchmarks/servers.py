@@ -73,7 +73,8 @@ def lcsse_server(tmp: Path, extra_config: str = "") -> Iterator[Server]:
     (tmp / "config").mkdir(parents=True, exist_ok=True)
     (tmp / "config" / "jupyter_server_config.py").write_text(
         "c.LCSSEApp.chains = {'bench': 'benchmarks.model:make_chain', "
-        "'bench_agent': 'benchmarks.model:make_agent'}\n"
+        "'bench_agent': 'benchmarks.model:make_agent', "
+        "'bench_approval': 'benchmarks.model:make_approval_agent'}\n"
         "c.LCSSEApp.max_active_runs = 100000\n"
         "c.LCSSEApp.orphan_timeout = 600\n"
         "c.ServerApp.log_level = 'WARN'\n" + extra_config

@@ -28,6 +28,9 @@ class Sizes:
     # at 20 tokens/s. Longer answers make the stretch with every stream live (what the
     # p99 is taken over) the bulk of the load rather than its start-up and tail.
     agui_latency_tokens: int = 300
+    # The approve-and-resume round trips: each a run to its interrupt, then the resume.
+    resume_repeats: int = 30
+    resume_tokens: int = 20
 
     @property
     def token_interval_s(self) -> float:
@@ -51,4 +54,6 @@ SMOKE = Sizes(
     modes_repeats=1,
     agui_concurrent_tokens=20,
     agui_latency_tokens=20,
+    resume_repeats=2,
+    resume_tokens=5,
 )

@@ -45,6 +45,8 @@ def test_benchmark_when_smoke_sizes_then_writes_a_table_for_every_contestant(
     )
     for figure in ("| agent graph (`create_agent`", "| text chain in events mode"):
         assert figure in table, figure
+    assert "## Approve and resume" in table
+    assert "| interrupt frame to the resumed run's first token, ms" in table
     assert "### lcsse, the agent graph (graph mode), one stream at rate 0" in table
     assert "### lcsse, the text chain in events mode, one stream at rate 0" in table
     assert "| prompt, model, StrOutputParser inline (as lcsse runs it) |" in table

@@ -151,3 +151,16 @@ def test_bounded_saver_when_past_its_limit_then_least_recent_thread_is_forgotten
     assert not any(key[0] == "t2" for key in saver.writes)
     with pytest.raises(ValueError, match="at least 1"):
         BoundedMemorySaver(max_threads=0)
+
+
+def test_benchmark_report_when_resume_section_spliced_then_it_sits_before_costs_and_replaces() -> (
+    None
+):
+    from benchmarks.report import splice_section
+
+    text = "# B\n\n## Agents\n\nrows\n\n## LangChain's own cost per chunk\n\ncosts\n\n## AG-UI\n\nlast\n"
+    once = splice_section(text, "## Approve and resume", "## Approve and resume\n\nv1\n")
+    assert once.index("## Approve and resume") < once.index("## LangChain's own cost")
+    twice = splice_section(once, "## Approve and resume", "## Approve and resume\n\nv2\n")
+    assert "v1" not in twice and "v2" in twice and twice.endswith("## AG-UI\n\nlast\n")
+    assert twice.count("## Approve and resume") == 1
