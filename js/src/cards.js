@@ -65,10 +65,11 @@ function toolCard() {
   return {
     el,
     update(call) {
-      const label = TOOL_STATE_LABELS[call.state] ?? call.state;
+      const waiting = Boolean(call.awaitingApproval); // an interrupt holds it (run_events.js)
+      const label = waiting ? "waiting for approval" : (TOOL_STATE_LABELS[call.state] ?? call.state);
       setText(name, call.name || "tool");
       setText(state, label);
-      el.dataset.state = call.state;
+      el.dataset.state = waiting ? "waiting" : call.state;
       setText(args, argsText(call));
       if (call.result !== null) {
         setText(result, call.result);

@@ -239,7 +239,10 @@ function interruptCard(interrupt, { record = null, onAnswer = () => {} } = {}) {
   const el = h("div", "lcsse-interrupt");
   el.dataset.kind = interrupt.kind;
   el.dataset.state = "open";
-  el.append(h("div", "lcsse-interrupt-title", interrupt.kind === "approval" ? "approval needed" : "input needed"));
+  // One action shows its decision itself; the card's own line is for several (CSS).
+  el.dataset.actions = String(Array.isArray(interrupt.actions) ? interrupt.actions.length : 0);
+  const title = h("div", "lcsse-interrupt-title", interrupt.kind === "approval" ? "approval needed" : "input needed");
+  el.append(title);
   const decided = h("div", "lcsse-interrupt-decision");
   decided.hidden = true;
   const ctl = controls();
@@ -261,6 +264,7 @@ function interruptCard(interrupt, { record = null, onAnswer = () => {} } = {}) {
     fill(r);
     card.status(r.labels.join("; "));
     el.dataset.state = "sent";
+    title.textContent = interrupt.kind === "approval" ? "you decided" : "you answered";
     ctl.disable();
   };
   if (record) card.sent(record);

@@ -166,6 +166,11 @@ export class RunEvents {
     const usage = usageOf(this.end.usage);
     if (usage) this.usage = usage;
     this.steps = []; // the run is over: no step is running
+    if (this.end.reason === "interrupted") {
+      // The calls an approval is about have not run: their cards say they wait.
+      const waiting = new Set(this.interrupts.flatMap((i) => (Array.isArray(i.actions) ? i.actions : []).map((a) => a?.tool_call_id)));
+      for (const call of this.toolCalls) if (waiting.has(call.id) && call.result === null) call.awaitingApproval = true;
+    }
   }
 
   /** An open interrupt: a repeat of an id replaces the payload in its place. */

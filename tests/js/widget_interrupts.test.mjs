@@ -578,3 +578,16 @@ test("store when an interrupt payload is malformed then no card for it and nothi
   // The approvals whose actions cannot be read fall back to showing their value as an input.
   assert.deepEqual(store.interrupts.map((i) => [i.id, i.kind]), [["a", "input"], ["b", "input"]]);
 });
+
+test("tool call when its approval is pending at the end then its card says it waits, not running", async () => {
+  const run = new RunEvents();
+  const apply = (type, data) => run.apply({ type, data: JSON.stringify(data), id: null });
+  apply("tool_call_start", { id: "call_1", name: "calculator" });
+  apply("tool_call_start", { id: "call_2", name: "search" });
+  apply("tool_call_end", { id: "call_1", name: "calculator", args: {} });
+  apply("tool_call_end", { id: "call_2", name: "search", args: {} });
+  apply("interrupt", { id: "a", kind: "approval", mode: "batched", actions: [{ tool_call_id: "call_1", name: "calculator", args: {}, allowed_decisions: ["approve"] }] });
+  apply("end", { reason: "interrupted", interrupts: ["a"] });
+  assert.deepEqual(run.toolCalls.map((c) => Boolean(c.awaitingApproval)), [true, false]);
+  assert.deepEqual(run.toolCalls.map((c) => c.state), ["called", "called"]); // the shared vectors' field is unchanged
+});
