@@ -208,3 +208,60 @@ def test_hub_proxy_when_http_agent_runs_agent_then_tool_call_and_exact_answer(
     assert [m["role"] for m in messages] == ["user", "assistant", "tool", "assistant"]
     assert messages[2]["content"] == "42"
     assert messages[3]["content"] == AGENT_ANSWER
+
+
+def test_hub_proxy_when_approval_agent_asks_then_resume_through_proxy_answers_once(
+    hub: Hub, user_token: str
+) -> None:
+    """An interrupt and its resume through configurable-http-proxy with the user's token."""
+    hub.ensure_server()
+    config = {"configurable": {"thread_id": f"hub-{time.monotonic_ns()}"}}
+    body = {"input": "What is 6 times 7?", "config": config}
+    asked = [event for _, event in _stream(hub, user_token, "", "approval_agent", body)]
+    (interrupt,) = [e.json() for e in asked if e.event == "interrupt"]
+    assert interrupt["kind"] == "approval" and interrupt["actions"][0]["name"] == "calculator"
+    assert asked[-1].json()["reason"] == "interrupted"
+    approve = {"command": {"resume": {"decisions": [{"type": "approve"}]}}, "config": config}
+    resumed = [event for _, event in _stream(hub, user_token, "", "approval_agent", approve)]
+    (result,) = [e.json() for e in resumed if e.event == "tool_result"]
+    assert result["content"] == "42"
+    text = "".join(e.data for e in resumed if e.event == "message")
+    assert text.endswith("so the answer is **42**.")
+    again = httpx.post(
+        f"{hub.url}user/{USER}/lcsse/api/chains/approval_agent/stream",
+        headers={"Authorization": f"token {user_token}"},
+        json=approve,
+        timeout=60,
+    )
+    assert again.status_code == 409, again.text
+
+
+@pytest.mark.browser
+def test_hub_lab_when_approval_card_clicked_then_page_resumes_through_proxy(
+    hub: Hub, user_token: str
+) -> None:
+    """The page's own resume POST (cookie auth, XSRF) on a hub's single-user server."""
+    name = "hub-approval.ipynb"
+    book = nbformat.v4.new_notebook()
+    book.cells = [
+        nbformat.v4.new_code_cell("%load_ext jupyter_lcsse"),
+        nbformat.v4.new_code_cell("%%lcsse --chain approval_agent --raw\nWhat is 6 times 7?"),
+    ]
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(book, hub.home() / name)
+    with chromium_page() as page:
+        page.goto(f"{hub.url}hub/login?next={urllib.parse.quote('/hub/spawn')}")
+        page.fill("#username_input", USER)
+        page.fill("#password_input", PASSWORD)
+        page.click("#login_submit")
+        page.wait_for_url(f"**/user/{USER}/lab**", timeout=90_000)
+        open_and_run_all(page, f"{hub.url}user/{USER}/lab/tree/{name}?reset")
+        status = "() => document.querySelector('.lcsse-status')?.dataset.status === '{}'"
+        page.wait_for_function(status.format("interrupted"), timeout=90_000)
+        page.locator("button.lcsse-approve").first.click()
+        page.wait_for_function(status.format("complete"), timeout=90_000)
+        refused = hub.log_lines(" 403 ")
+        output = page.locator(".lcsse-output").first.text_content() or ""
+        assert output.endswith("so the answer is **42**."), (output, refused)
+        (REPO / "test-artifacts").mkdir(exist_ok=True)
+        page.screenshot(path=str(REPO / "test-artifacts" / "hub-approval.png"), full_page=True)
