@@ -351,7 +351,9 @@ async def test_approval_agent_when_edited_then_tool_runs_with_new_arguments(
     )
     (result,) = payloads(resumed.events, "tool_result")
     assert result["content"].endswith("48")
-    assert "**48**" in resumed.text
+    assert resumed.text == (
+        "*Offline model:* the `calculator` tool answered **48**, so the answer is **48**."
+    )
 
 
 async def test_approval_agent_when_rejected_with_a_message_then_tool_never_runs(
@@ -366,7 +368,10 @@ async def test_approval_agent_when_rejected_with_a_message_then_tool_never_runs(
     (result,) = payloads(resumed.events, "tool_result")
     assert result["status"] == "error" and "do it in your head" in result["content"]
     assert resumed.end["reason"] == "complete"
-    assert "42" not in result["content"]
+    assert resumed.text == (
+        "*Offline model:* you rejected the `calculator` call (do it in your head), so it did "
+        "not run and I have no result from it. Ask again if you change your mind."
+    )
 
 
 async def test_resume_when_sent_twice_then_409_and_tool_ran_once(
