@@ -23,8 +23,22 @@ from tornado import web
 from tornado.web import HTTPError
 
 from jupyter_lcsse.chains.registry import Chain, InputError
+from jupyter_lcsse.core.sse import ServerSentEvent, encode
 from jupyter_lcsse.dialects.agui.encoder import AguiDialect
-from jupyter_lcsse.dialects.agui.input import AguiInputError, parse_run_input
+from jupyter_lcsse.dialects.agui.input import (
+    AguiInputError,
+    AguiRun,
+    check_thread,
+    parse_run_input,
+)
+from jupyter_lcsse.dialects.agui.interrupts import (
+    INTERRUPTS_PENDING,
+    INVALID_RESUME,
+    NOTHING_TO_RESUME,
+    THREAD_BUSY,
+    ResumeRefused,
+    agui_message,
+)
 from jupyter_lcsse.server.handler_base import (
     AUTH_RESOURCE,
     RUN_BODY_KEYS,
@@ -34,6 +48,8 @@ from jupyter_lcsse.server.handler_base import (
     shown_value,
 )
 from jupyter_lcsse.server.stream_writer import SSE_CONTENT_TYPE, SSEStreamHandler
+from jupyter_lcsse.streaming.interrupts import ResumeError
+from jupyter_lcsse.streaming.registry import ThreadBusy
 from jupyter_lcsse.streaming.runs import ReplayGap, Run
 
 __all__ = ["AUTH_RESOURCE", "RetryLater", "SSEStreamHandler", "handlers"]
@@ -147,21 +163,70 @@ class ChainStreamHandler(_ResumingStream):
         await self.stream_run(run, 0, cancel_on_close=True)
 
 
-def start_agui_run(handler: LCSSEHandler, chain: Chain, body: dict[str, Any]) -> Run:
+class AguiRefused(HTTPError):
+    """A ``RunAgentInput`` the protocol's interrupt rules refuse (a resume that does not
+    answer the thread's open interrupts, new input while they wait, a thread that is
+    busy). The AG-UI endpoint answers it as ``RUN_ERROR`` in the stream, as the spec
+    wants; ``POST lcsse/api/runs``, whose answer is JSON before any stream, as this 4xx."""
+
+    def __init__(self, status: int, code: str, message: str, agui: AguiRun) -> None:
+        super().__init__(status, message)
+        self.code = code
+        self.message = message
+        self.agui = agui
+
+
+def _refused(chain: Chain, agui: AguiRun, exc: HTTPError) -> HTTPError:
+    """The native thread checks' refusal (``launch_on_thread``) as an ``AguiRefused``,
+    in the client's terms; any other error (429) as it is."""
+    cause = exc.__cause__
+    if isinstance(cause, ThreadBusy):
+        return AguiRefused(409, THREAD_BUSY, f"chain {chain.name!r}: {cause}", agui)
+    if not isinstance(cause, ResumeError):
+        return exc
+    if cause.status == 422:
+        code = INVALID_RESUME
+    else:
+        code = NOTHING_TO_RESUME if agui.resume else INTERRUPTS_PENDING
+    message = agui_message(str(cause), agui.pending or [])
+    return AguiRefused(cause.status, code, f"chain {chain.name!r}: {message}", agui)
+
+
+async def start_agui_run(handler: LCSSEHandler, chain: Chain, body: dict[str, Any]) -> Run:
     """Start ``chain`` on an AG-UI ``RunAgentInput``, its log in the AG-UI dialect (422
-    naming the field for input the protocol or the chain refuses)."""
+    naming the field for input the protocol or the chain refuses; ``AguiRefused`` for
+    input the interrupt rules refuse). A checkpointed thread goes through the native
+    endpoint's own checks (``launch_on_thread``: one run at a time, the resume checked
+    against the open interrupts)."""
     try:
         agui = parse_run_input(chain, body)
-        chain_input = chain.coerce_input(agui.input)
+        chain_input = None if agui.resume else chain.coerce_input(agui.input)
     except (AguiInputError, InputError) as exc:
         raise HTTPError(422, f"chain {chain.name!r}: {exc}") from exc
+    try:
+        await check_thread(chain, agui)
+    except ResumeRefused as exc:
+        raise AguiRefused(exc.status, exc.code, f"chain {chain.name!r}: {exc}", agui) from exc
     dialect = AguiDialect(
         thread_id=agui.thread_id,
         run_id=agui.run_id,
         frontend_tools=agui.frontend_tools,
         parent_run_id=agui.parent_run_id,
+        history=agui.history,
     )
-    return handler.launch(chain, chain_input, agui.config, chain.default_mode, dialect)
+    if not chain.checkpointed:
+        return handler.launch(chain, chain_input, agui.config, chain.default_mode, dialect)
+    try:
+        return await handler.launch_on_thread(
+            chain,
+            chain_input,
+            agui.config,
+            chain.default_mode,
+            command=agui.command,
+            dialect=dialect,
+        )
+    except HTTPError as exc:
+        raise _refused(chain, agui, exc) from exc.__cause__
 
 
 class ChainAguiHandler(_ResumingStream):
@@ -170,7 +235,9 @@ class ChainAguiHandler(_ResumingStream):
     The body is an AG-UI ``RunAgentInput`` (``dialects/agui/input.py``); the answer streams the
     run's events in the AG-UI dialect (``dialects/agui/encoder.py``), each with an ``id:``, and
     ``X-LCSSE-Run-Id`` names the run, so ``GET lcsse/api/runs/{id}/events`` and a POST
-    retry with ``Last-Event-ID`` resume it as for the native stream.
+    retry with ``Last-Event-ID`` resume it as for the native stream. A request the
+    interrupt rules refuse is answered ``200`` with ``RUN_STARTED`` and ``RUN_ERROR``
+    (the spec's way to refuse it), and no run.
     """
 
     dialect_name = "agui"
@@ -181,9 +248,26 @@ class ChainAguiHandler(_ResumingStream):
         chain = self.find_chain(name)
         if await self.resumed_retry(chain):
             return
-        run = start_agui_run(self, chain, self.json_body())
+        try:
+            run = await start_agui_run(self, chain, self.json_body())
+        except AguiRefused as exc:
+            self._refuse(exc)
+            return
         self.set_header("X-LCSSE-Run-Id", run.id)
         await self.stream_run(run, 0, cancel_on_close=True)
+
+    def _refuse(self, refused: AguiRefused) -> None:
+        self.log.warning("lcsse: AG-UI run refused (%s): %s", refused.code, refused.message)
+        agui = refused.agui
+        dialect = AguiDialect(
+            thread_id=agui.thread_id, run_id=agui.run_id, parent_run_id=agui.parent_run_id
+        )
+        frames = dialect.refusal(refused.code, refused.message)
+        self._begin_event_stream()
+        self.finish(
+            "".join(encode(ServerSentEvent(data=data)) for _, data in frames),
+            set_content_type=SSE_CONTENT_TYPE,
+        )
 
 
 class RunsHandler(LCSSEHandler):
@@ -208,7 +292,7 @@ class RunsHandler(LCSSEHandler):
                 )
             if not isinstance(body["agui"], dict):
                 raise HTTPError(422, '"agui" must be an AG-UI RunAgentInput object')
-            run = start_agui_run(self, chain, body["agui"])
+            run = await start_agui_run(self, chain, body["agui"])
         else:
             run = await self.start_run(chain, body, RUN_BODY_KEYS)
         self.set_status(201)

@@ -130,7 +130,6 @@ async def agui(sse_fetch: SSEFetch, chain: str, body: Any, **kwargs: Any) -> Any
         ({"messages": [{"id": "u1", "role": "robot", "content": "x"}]}, "messages[0]: Input tag"),
         ({"tools": [{"name": "t"}]}, "tools[0].description: Field required"),
         ({"state": [1]}, "state: must be an object"),
-        ({"resume": [{"interruptId": "i", "status": "resolved"}]}, "resume: this server's runs"),
         ({"messages": [IMAGE_MESSAGE]}, "messages[0].content[0]: 'image' content is not supported"),
         ({"messages": [BAD_CALL]}, "messages[0].toolCalls[0].function.arguments is not JSON"),
     ],

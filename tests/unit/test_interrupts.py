@@ -158,7 +158,10 @@ def test_benchmark_report_when_resume_section_spliced_then_it_sits_before_costs_
 ):
     from benchmarks.report import splice_section
 
-    text = "# B\n\n## Agents\n\nrows\n\n## LangChain's own cost per chunk\n\ncosts\n\n## AG-UI\n\nlast\n"
+    text = (
+        "# B\n\n## Agents\n\nrows\n\n## LangChain's own cost per chunk\n\ncosts\n\n"
+        "## AG-UI\n\nlast\n"
+    )
     once = splice_section(text, "## Approve and resume", "## Approve and resume\n\nv1\n")
     assert once.index("## Approve and resume") < once.index("## LangChain's own cost")
     twice = splice_section(once, "## Approve and resume", "## Approve and resume\n\nv2\n")

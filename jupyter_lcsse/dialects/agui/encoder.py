@@ -30,9 +30,35 @@ The mapping:
   ``MESSAGES_SNAPSHOT``;
 - ``sources`` and ``data``: ``CUSTOM`` events named ``lcsse.sources`` / ``lcsse.data``;
 - ``usage``: summed into ``RUN_FINISHED``'s ``usage``;
+- ``interrupt`` (a graph waits for a human): no frame of its own; each is kept for the
+  end, where the run, after the ``state`` snapshots, finishes with the interrupt outcome;
 - the end: ``RUN_FINISHED`` (outcome ``success``, naming the frontend tool calls the
-  client is to answer, or ``cancelled``); a chain's error, a reader the replay buffer
-  left behind and a server shutdown: ``RUN_ERROR`` with the masked message and a code.
+  client is to answer, ``interrupt`` for a run that stopped to ask, or ``cancelled``); a
+  chain's error, a reader the replay buffer left behind and a server shutdown:
+  ``RUN_ERROR`` with the masked message and a code.
+
+Interrupts. AG-UI has no event for a question asked mid-run: a run that needs a human
+ends, and ``RUN_FINISHED``'s outcome ``{"type": "interrupt", "interrupts": [...]}``
+says what it waits for, after ``STATE_SNAPSHOT`` and ``MESSAGES_SNAPSHOT`` (the spec's
+order: the state a resume needs comes first). ``interrupts.py`` builds the ``Interrupt``
+objects and owns the ids, which map back to LangGraph:
+
+- a ``HumanInTheLoopMiddleware`` approval is one interrupt per action, id
+  ``<LangGraph interrupt id>:<action index>`` (the order of its action requests; a
+  per-call approval is ``:0``), ``reason: "tool_call"``, ``toolCallId`` the action's
+  call, ``message`` its description, ``responseSchema`` the payload
+  ``{"approved", "editedArgs"?, "message"?, "response"?}`` with only the keys of the
+  decisions the action allows, and ``metadata`` the LangGraph id, mode, index, tool name,
+  arguments and allowed decisions;
+- any other ``interrupt()`` is one interrupt, id ``<LangGraph interrupt id>``, ``reason:
+  "input_required"``, ``metadata: {"langgraphInterruptId", "value"}``, ``message`` the
+  value when it is a string or carries a string ``question`` / ``message``, and the
+  interrupt's own ``response_schema`` when LangGraph gives one.
+
+A run that resumes a thread (``history``) begins, after ``RUN_STARTED``, with a
+``MESSAGES_SNAPSHOT`` of the thread as its checkpoint holds it: the resumed tool call is
+not streamed again (the spec: its ``TOOL_CALL_RESULT`` names the original call), and the
+snapshot is where the run shows the call that result answers.
 
 A cancelled run whose tool call was cut in the middle of its arguments cannot end
 cleanly (the call's arguments are not JSON, and an open call may not stay open at a
@@ -60,6 +86,7 @@ from ag_ui.core import (
     RunErrorEvent,
     RunFinishedCancelledOutcome,
     RunFinishedEvent,
+    RunFinishedInterruptOutcome,
     RunFinishedSuccessOutcome,
     RunStartedEvent,
     StateSnapshotEvent,
@@ -77,10 +104,12 @@ from ag_ui.core import (
 from pydantic_core import PydanticSerializationError
 
 from jupyter_lcsse.core.json_limits import fix_surrogates, loads_bounded
+from jupyter_lcsse.dialects.agui.interrupts import agui_interrupts
 from jupyter_lcsse.dialects.agui.snapshots import state_messages_to_agui
 from jupyter_lcsse.dialects.native import Frame, to_json
 from jupyter_lcsse.streaming.events import (
     DATA,
+    INTERRUPT,
     MESSAGE,
     REASONING,
     SOURCES,
@@ -157,6 +186,7 @@ class AguiDialect:
         run_id: str,
         frontend_tools: Sequence[str] = (),
         parent_run_id: str | None = None,
+        history: Sequence[Any] | None = None,
     ) -> None:
         self.thread_id = thread_id
         self.run_id = run_id
@@ -173,6 +203,9 @@ class AguiDialect:
         self._frontend_calls: list[str] = []  # frontend tool calls, for the client to answer
         self._answered: set[str] = set()
         self._used: set[str] = set()  # message ids given out: one per message per run
+        self._interrupts: list[dict[str, Any]] = []  # what the graph asks, for the end
+        # A resumed thread's messages (``adapters.message_dict``'s), shown at the start.
+        self._history = None if history is None else list(history)
         self._ended = False
 
     def _message_id(self, given: str | None, kind: str) -> str:
@@ -197,7 +230,22 @@ class AguiDialect:
             parent_run_id=self.parent_run_id,
             protocol_version=PROTOCOL_VERSION,
         )
-        return _frames([started])
+        if self._history is None:
+            return _frames([started])
+        history, self._history = self._history, None  # once, and not kept for the run
+        snapshot = MessagesSnapshotEvent(
+            messages=state_messages_to_agui(history, f"msg-{self._prefix}")
+        )
+        return _frames([started, snapshot])
+
+    def refusal(self, code: str, message: str) -> list[Frame]:
+        """The whole stream of a request refused before its run began (a resume that
+        does not answer the open interrupts, new input while they wait): the spec wants
+        ``RUN_ERROR``. A ``RUN_STARTED`` that names the refused run comes first: the 1.0
+        lifecycle admits a stream that opens with ``RUN_ERROR``, but clients and
+        validators written before it (``ag-ui-validate``'s AGUI001) reject one."""
+        self._history = None
+        return self.start() + self.error(code, message)
 
     def metadata(self, info: dict[str, Any]) -> str:
         """Nothing per connection: an AG-UI client reads every data line as an event."""
@@ -243,6 +291,9 @@ class AguiDialect:
             return _frames([CustomEvent(name=CUSTOM_PREFIX + kind, value=_json_safe(data))])
         if kind == STEP:
             return _frames(self._step(data["name"], data["status"]))
+        if kind == INTERRUPT:  # no AG-UI event: the question goes on RUN_FINISHED
+            self._interrupts.append(data)
+            return []
         out = self._close_reasoning()
         if kind == TOOL_CALL_START:
             # A call ends the text before it in its message (the preface).
@@ -392,6 +443,20 @@ class AguiDialect:
                     ),
                 ]
             )
+        if reason == "interrupted":
+            return _frames(
+                [
+                    *self._close_all(),
+                    RunFinishedEvent(
+                        thread_id=self.thread_id,
+                        run_id=self.run_id,
+                        outcome=RunFinishedInterruptOutcome(
+                            interrupts=agui_interrupts(self._asked(summary))
+                        ),
+                        usage=usage_list,
+                    ),
+                ]
+            )
         pending = [call_id for call_id in self._frontend_calls if call_id not in self._answered]
         return _frames(
             [
@@ -404,6 +469,14 @@ class AguiDialect:
                 ),
             ]
         )
+
+    def _asked(self, summary: dict[str, Any]) -> list[dict[str, Any]]:
+        """The interrupts the run stopped at: their events' payloads, or, should the
+        run name ids no event carried, those (the outcome needs at least one)."""
+        if self._interrupts:
+            return self._interrupts
+        ids = summary.get("interrupts") or ["interrupt"]
+        return [{"id": str(i), "kind": "input", "value": None} for i in ids]
 
     def gap(self, message: str, summary: dict[str, Any]) -> list[Frame]:
         """The end of one reader's stream that the replay buffer left behind (the run

@@ -17,6 +17,16 @@ How the fields reach the chain:
   format (``chains/frontend_tools.py`` offers them to an agent that opts in).
 - ``context`` and ``forwardedProps``: ``configurable.agui_context`` and
   ``configurable.agui_forwarded_props``, for a chain that reads its config.
+- ``resume``: the answers to the interrupts a checkpointed thread waits on, turned into
+  the native ``command`` (``interrupts.py``); the run then starts from
+  ``Command(resume=...)``, never from the messages, which the thread already holds
+  (``messages`` and ``state`` of a resume are not input).
+
+The protocol's interrupt rules are checked against the thread's checkpoint
+(``check_thread``) before the run starts: a resume must answer every open interrupt and
+nothing else, and new input, a resume's new messages included, waits until they are
+answered. A request that breaks one is refused with ``ResumeRefused``, which the AG-UI
+endpoint answers as ``RUN_ERROR``, as the spec wants.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ag_ui.core import RunAgentInput, Tool
+from ag_ui.core import ResumeEntry, RunAgentInput, Tool
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from langchain_core.messages import BaseMessage, HumanMessage
@@ -36,10 +46,18 @@ from pydantic import ValidationError
 from jupyter_lcsse.chains.frontend_tools import CONFIG_KEY
 from jupyter_lcsse.chains.registry import Chain
 from jupyter_lcsse.core.masking import excerpt
+from jupyter_lcsse.dialects.agui.interrupts import (
+    INTERRUPTS_PENDING,
+    NOT_RESUMABLE,
+    ResumeRefused,
+    interrupt_ids,
+    resume_command,
+)
 from jupyter_lcsse.dialects.agui.messages import AguiMessageError, agui_to_langchain
-from jupyter_lcsse.streaming.adapters import is_graph, unwrapped
+from jupyter_lcsse.streaming.adapters import is_graph, state_json, unwrapped
+from jupyter_lcsse.streaming.interrupts import interrupt_payload
 
-__all__ = ["AguiInputError", "AguiRun", "parse_run_input"]
+__all__ = ["AguiInputError", "AguiRun", "check_thread", "parse_run_input"]
 
 _ROLES = frozenset({"developer", "system", "assistant", "user", "tool", "activity", "reasoning"})
 
@@ -55,9 +73,14 @@ class AguiRun:
     thread_id: str
     run_id: str
     parent_run_id: str | None
-    input: Any
+    input: Any  # None for a resume: it starts from its command
     config: RunnableConfig
     frontend_tools: list[str]
+    resume: list[ResumeEntry] | None = None
+    message_ids: list[str] | None = None  # the request's messages' ids ("" for none)
+    command: dict[str, Any] | None = None  # the native command, once check_thread built it
+    pending: list[dict[str, Any]] | None = None  # the thread's open interrupts (payloads)
+    history: list[Any] | None = None  # a resumed thread's messages, for MESSAGES_SNAPSHOT
 
 
 def _where(loc: Sequence[int | str]) -> str:
@@ -199,11 +222,6 @@ def _openai_tool(tool: Tool) -> dict[str, Any]:
 def parse_run_input(chain: Chain, body: dict[str, Any]) -> AguiRun:
     """Validate ``body`` and turn it into a run of ``chain``; raises ``AguiInputError``."""
     agui = validate_run_input(body)
-    if agui.resume:
-        raise AguiInputError(
-            "resume: this server's runs end with no interrupts to resume; start a new run "
-            "with the answers in messages"
-        )
     try:
         messages = agui_to_langchain(agui.messages)
     except AguiMessageError as exc:
@@ -217,11 +235,72 @@ def parse_run_input(chain: Chain, body: dict[str, Any]) -> AguiRun:
         configurable["agui_context"] = [item.model_dump() for item in agui.context]
     if agui.forwarded_props is not None:
         configurable["agui_forwarded_props"] = agui.forwarded_props
+    resume = list(agui.resume or []) or None
     return AguiRun(
         thread_id=agui.thread_id,
         run_id=agui.run_id,
         parent_run_id=agui.parent_run_id,
-        input=chain_input(chain, messages, agui.state),
+        input=None if resume else chain_input(chain, messages, agui.state),
         config=RunnableConfig(configurable=configurable),
         frontend_tools=[tool.name for tool in tools],
+        resume=resume,
+        message_ids=[m.id for m in agui.messages if m.role not in ("activity", "reasoning")],
     )
+
+
+def _not_resumable(chain: Chain) -> str | None:
+    """Why ``chain`` has no thread a resume could answer (None: it has)."""
+    if not is_graph(chain.runnable):
+        return (
+            f"resume: chain {chain.name!r} is no LangGraph graph, so it never stops at an "
+            "interrupt and there is nothing to resume; send the answer in messages instead"
+        )
+    if not chain.checkpointed:
+        return (
+            f"resume: chain {chain.name!r} is a graph with no checkpointer, so it keeps no "
+            "thread to resume (compile it with one: checkpointer=InMemorySaver())"
+        )
+    return None
+
+
+async def check_thread(chain: Chain, run: AguiRun) -> None:
+    """Check ``run`` against its thread's checkpoint, the protocol's interrupt rules,
+    and for a resume set its ``command`` and ``history``; raises ``ResumeRefused``.
+
+    One read of the checkpoint serves the check, the mapping of the resume entries (the
+    open interrupts' actions) and the resumed run's first ``MESSAGES_SNAPSHOT``. The
+    native checks run again once the thread is claimed (``launch_on_thread``), so a
+    thread that changed in between is still judged by what it holds then."""
+    if not chain.checkpointed:
+        why = _not_resumable(chain) if run.resume else None
+        if why is not None:
+            raise ResumeRefused(422, NOT_RESUMABLE, why)
+        return
+    snapshot = await unwrapped(chain.runnable).aget_state(run.config)  # type: ignore[attr-defined]
+    values = snapshot.values if isinstance(snapshot.values, dict) else {}
+    messages = values.get("messages")
+    pending = [interrupt_payload(i, messages) for i in snapshot.interrupts]
+    run.pending = pending
+    if not run.resume:
+        if pending:
+            ids = ", ".join(interrupt_ids(pending))
+            raise ResumeRefused(
+                409,
+                INTERRUPTS_PENDING,
+                f"thread {run.thread_id!r} waits for an answer to interrupt {ids}: send "
+                'resume: [{"interruptId", "status", "payload"}] answering every one of them '
+                "(the last run's RUN_FINISHED outcome lists them), then new messages",
+            )
+        return
+    known = {str(m.id) for m in messages or () if getattr(m, "id", None)}
+    new = [i for i, message_id in enumerate(run.message_ids or ()) if message_id not in known]
+    run.command = resume_command(run.resume, pending)
+    if new:
+        raise ResumeRefused(
+            409,
+            INTERRUPTS_PENDING,
+            f"messages[{new[0]}] is new to thread {run.thread_id!r}, but a resume only "
+            "answers its open interrupts: send the resume with the conversation as the "
+            "last MESSAGES_SNAPSHOT gave it (or none), and the new message in the run after",
+        )
+    run.history = state_json(list(messages or ()))
