@@ -5,6 +5,6 @@ SSE parser), ``run_state`` the reader that folds a run's frames into its answer,
 calls and end (the kernel widget uses it too; the page has its twin, ``RunEvents``).
 """
 
-from jupyter_lcsse.client.http import EventStream, LCSSEClient, SSEHTTPError
+from jupyter_lcsse.client.http import EventStream, LCSSEClient, RunInterrupted, SSEHTTPError
 
-__all__ = ["EventStream", "LCSSEClient", "SSEHTTPError"]
+__all__ = ["EventStream", "LCSSEClient", "RunInterrupted", "SSEHTTPError"]

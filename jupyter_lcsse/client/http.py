@@ -11,6 +11,29 @@ aborted from outside while the server is silent (cancelling its future leaves th
 socket open until the next byte arrives), and "close the connection now" is exactly
 what the tutorial demonstrates for cancellation. Leaving an ``async for`` early, or
 ``await stream.aclose()``, closes the socket at once here.
+
+Interrupts (an agent that asks a human first). A run of a LangGraph graph with a
+checkpointer can stop at ``interrupt()`` (LangChain's ``HumanInTheLoopMiddleware``
+asks for a decision on a tool call that way): its stream ends with ``end`` reason
+``interrupted``, after one ``interrupt`` event per open question. The answer is a new
+run of the same thread, started with ``command={"resume": VALUE}`` instead of an
+input, and the same ``config`` (its ``configurable.thread_id``)::
+
+    try:
+        answer = await client.ask("approval_agent", question, config)
+    except RunInterrupted as stop:        # stop.interrupts: what the agent asks
+        decisions = {"decisions": [{"type": "approve"}]}
+        answer = await client.ask("approval_agent", command={"resume": decisions},
+                                  config=config)
+
+``run()`` and ``typed_events()`` never raise for an interrupt: ``run()``'s
+``RunState`` says ``status == "interrupted"``, with ``interrupts`` (the payloads, in
+order) and ``thread_id``. ``ask()`` returns the final answer, and a run that stopped
+before it had one raises ``RunInterrupted`` (its ``state``, ``interrupts`` and
+``thread_id``), so existing callers never take an empty string for an answer. Every
+method that starts a run takes ``command=`` (``stream``, ``start_run``,
+``typed_events``, ``ask``, ``run``); the server answers a resume it cannot run (nothing
+open, a wrong answer) with ``SSEHTTPError`` 409 or 422 and its message.
 """
 
 from __future__ import annotations
@@ -26,7 +49,7 @@ import httpx
 from jupyter_lcsse.client.run_state import RunState, TypedEvent, typed
 from jupyter_lcsse.core.sse import ServerSentEvent, SSEDecoder
 
-__all__ = ["EventStream", "LCSSEClient", "SSEHTTPError"]
+__all__ = ["EventStream", "LCSSEClient", "RunInterrupted", "SSEHTTPError"]
 
 
 class SSEHTTPError(Exception):
@@ -36,6 +59,37 @@ class SSEHTTPError(Exception):
         super().__init__(f"HTTP {status}: {message}")
         self.status = status
         self.message = message
+
+
+class RunInterrupted(Exception):
+    """``ask()``'s run stopped at interrupts: it waits for an answer, it has none yet.
+
+    ``state`` is the run (its text so far, tool calls, state), ``interrupts`` the open
+    interrupts' payloads, ``thread_id`` the thread to resume with
+    ``command={"resume": ...}``.
+    """
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+        self.interrupts = list(state.interrupts)
+        self.thread_id = state.thread_id
+        asked = "; ".join(_what_it_asks(i) for i in self.interrupts) or "an answer"
+        super().__init__(
+            f"the run stopped for a human on thread {self.thread_id!r}: {asked}. Resume it "
+            'with command={"resume": ...} and config={"configurable": {"thread_id": '
+            f"{json.dumps(self.thread_id)}}}}} (the same chain)"
+        )
+
+
+def _what_it_asks(interrupt: dict[str, Any]) -> str:
+    """One interrupt, in a line: the tool calls to decide on, or its question."""
+    if interrupt.get("kind") == "approval":
+        names = ", ".join(str(a.get("name")) for a in interrupt.get("actions") or ())
+        return f"a decision on {names or 'a tool call'} (interrupt {interrupt.get('id')})"
+    value = interrupt.get("value")
+    question = value.get("question") if isinstance(value, dict) else value
+    shown = question if isinstance(question, str) else json.dumps(question)
+    return f"{shown[:200]} (interrupt {interrupt.get('id')})"
 
 
 def _error_message(response: httpx.Response, body: bytes) -> str:
@@ -187,13 +241,15 @@ class LCSSEClient:
     def stream(
         self,
         chain: str,
-        input: Any,
+        input: Any = None,
         config: dict[str, Any] | None = None,
         *,
         mode: str | None = None,
+        command: dict[str, Any] | None = None,
     ) -> EventStream:
-        """``POST lcsse/api/chains/{chain}/stream``: leaving the loop cancels the run."""
-        body = _run_body(input, config, mode)
+        """``POST lcsse/api/chains/{chain}/stream``: leaving the loop cancels the run.
+        ``command`` (``{"resume": VALUE}``) is sent instead of ``input``."""
+        body = _run_body(input, config, mode, command)
         return EventStream(
             self._http, self.url("chains", chain, "stream"), method="POST", json_body=body
         )
@@ -201,13 +257,15 @@ class LCSSEClient:
     async def start_run(
         self,
         chain: str,
-        input: Any,
+        input: Any = None,
         config: dict[str, Any] | None = None,
         *,
         mode: str | None = None,
+        command: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """``POST lcsse/api/runs``: ``{"id", "events_url", "status"}``."""
-        body = {"chain": chain, **_run_body(input, config, mode)}
+        """``POST lcsse/api/runs``: ``{"id", "events_url", "status"}``; ``command``
+        (``{"resume": VALUE}``) is sent instead of ``input``."""
+        body = {"chain": chain, **_run_body(input, config, mode, command)}
         return dict(await self._json("POST", self.url("runs"), body))
 
     def events(
@@ -232,14 +290,16 @@ class LCSSEClient:
     async def typed_events(
         self,
         chain: str,
-        input: Any,
+        input: Any = None,
         config: dict[str, Any] | None = None,
         *,
         mode: str | None = None,
+        command: dict[str, Any] | None = None,
     ) -> AsyncIterator[TypedEvent]:
         """Stream a chain as typed events (``message`` text, ``tool_call_start`` ...,
-        ``end``), each with its JSON already parsed."""
-        stream = self.stream(chain, input, config, mode=mode)
+        ``interrupt``, ``end``), each with its JSON already parsed; ``command`` resumes
+        a thread instead of sending ``input``."""
+        stream = self.stream(chain, input, config, mode=mode, command=command)
         try:
             async for event in stream:
                 yield typed(event)
@@ -249,39 +309,65 @@ class LCSSEClient:
     async def ask(
         self,
         chain: str,
-        input: Any,
+        input: Any = None,
         config: dict[str, Any] | None = None,
         *,
         mode: str | None = None,
+        command: dict[str, Any] | None = None,
     ) -> str:
         """Stream a chain and return its final answer (raises on an ``error`` event).
 
         The answer is the ``message`` text after the run's last tool call or result
         (``RunState.text``); the tool calls, sources and all the text
-        (``transcript``) are in ``run()``'s ``RunState``.
+        (``transcript``) are in ``run()``'s ``RunState``. A run that stopped at
+        interrupts has no answer yet: ``RunInterrupted`` (its ``interrupts`` and
+        ``thread_id``); resume with ``command={"resume": ...}`` and the same config.
         """
-        return (await self.run(chain, input, config, mode=mode)).text
+        state = await self.run(chain, input, config, mode=mode, command=command)
+        if state.interrupted:
+            raise RunInterrupted(state)
+        return state.text
 
     async def run(
         self,
         chain: str,
-        input: Any,
+        input: Any = None,
         config: dict[str, Any] | None = None,
         *,
         mode: str | None = None,
+        command: dict[str, Any] | None = None,
     ) -> RunState:
         """Stream a chain to its end and return the folded ``RunState`` (text, tool
-        calls, sources, state, usage); raises on an ``error`` event."""
+        calls, sources, state, usage, ``status``; an interrupted run's ``interrupts``
+        and ``thread_id``); raises on an ``error`` event."""
         state = RunState()
-        async for event in self.typed_events(chain, input, config, mode=mode):
+        async for event in self.typed_events(chain, input, config, mode=mode, command=command):
             state.feed(event)
         if state.error:
             raise RuntimeError(state.error)
         return state
 
 
-def _run_body(input: Any, config: dict[str, Any] | None, mode: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"input": input}
+def _run_body(
+    input: Any,
+    config: dict[str, Any] | None,
+    mode: str | None,
+    command: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The body that starts a run: ``input``, or ``command`` to resume a thread."""
+    if command is not None:
+        if input is not None:
+            raise ValueError(
+                "send input to start a run, or command to resume a thread that stopped at "
+                "an interrupt, not both"
+            )
+        if not isinstance(command, dict):
+            raise TypeError(
+                f'command must be a dict such as {{"resume": VALUE}}, not {type(command).__name__}'
+            )
+        body: dict[str, Any] = {"command": command}
+    else:
+        body = {"input": input}
     if config is not None:
         body["config"] = config
     if mode is not None:

@@ -5,6 +5,14 @@ of the widget (both transports) and the client fold a stream into one ``RunState
 so ``w.text``, ``w.tool_calls``, ``w.events`` and ``client.ask()`` agree with what
 the page shows. It reads SSE events, not chunks: it knows the native dialect
 (docs/protocol.md), nothing of LangChain.
+
+A run that stops for a human (a LangGraph ``interrupt()``, LangChain's
+``HumanInTheLoopMiddleware``) sends one ``interrupt`` event per open interrupt, then
+``end`` with reason ``interrupted``, the open ids (``interrupts``) and the thread to
+resume (``thread_id``): ``interrupts`` keeps the payloads in order (a repeated id
+replaces its payload in place, as the page's reader does), ``thread_id`` the end's
+thread, and ``status`` says ``interrupted``, so a reader knows the run is not over for
+its user: it waits for an answer on that thread.
 """
 
 from __future__ import annotations
@@ -15,9 +23,22 @@ from typing import Any
 
 from jupyter_lcsse.core.sse import ServerSentEvent
 
-__all__ = ["RunState", "TypedEvent", "typed"]
+__all__ = ["END_STATUSES", "RunState", "TypedEvent", "end_status", "typed"]
 
 _TEXT_EVENTS = frozenset({"message", "reasoning"})
+END_STATUSES = frozenset({"complete", "error", "interrupted", "cancelled"})
+"""What a finished run's status can be (``end_status``)."""
+
+
+def end_status(reason: Any) -> str:
+    """A run's status from its end event's ``reason``: ``complete``, ``error`` and
+    ``interrupted`` as they are, anything else (``cancelled``, ``shutdown``, a reason
+    this reader does not know) ``cancelled``, since the run stopped before its end.
+
+    One mapping for every reader in Python (the widget's transports, the client), so
+    a new end reason cannot turn into "cancelled" in one place and not in another.
+    """
+    return reason if reason in ("complete", "error", "interrupted") else "cancelled"
 
 
 @dataclass(frozen=True)
@@ -72,6 +93,8 @@ class RunState:
         self.end: dict[str, Any] = {}
         self.metadata: dict[str, Any] = {}
         self.step = ""  # the node or step running now ("" when none)
+        self.interrupts: list[dict[str, Any]] = []  # open interrupts' payloads, in order
+        self.thread_id: str | None = None  # the thread an interrupted run stopped on
 
     @property
     def text(self) -> str:
@@ -121,6 +144,8 @@ class RunState:
             self.sources.extend(data.get("documents") or [])
         elif kind == "state":
             self.state = data
+        elif kind == "interrupt":
+            self._interrupt(data)
         elif kind == "error":
             self.error = str(data.get("message", ""))
         elif kind == "end":
@@ -128,7 +153,21 @@ class RunState:
             self.finish_reason = data.get("finish_reason")
             self.usage = data.get("usage")
             self.step = ""
+            thread = data.get("thread_id")
+            if isinstance(thread, str) and thread:
+                self.thread_id = thread
         return event
+
+    def _interrupt(self, data: dict[str, Any]) -> None:
+        interrupt_id = data.get("id")
+        if interrupt_id is None or interrupt_id == "":
+            return  # no id: nothing could ever answer it
+        payload = {**data, "id": str(interrupt_id)}
+        for i, known in enumerate(self.interrupts):
+            if known["id"] == payload["id"]:
+                self.interrupts[i] = payload
+                return
+        self.interrupts.append(payload)
 
     def _tool(self, kind: str, data: dict[str, Any]) -> None:
         call_id = str(data.get("id", ""))
@@ -154,3 +193,13 @@ class RunState:
     @property
     def done(self) -> bool:
         return bool(self.end)
+
+    @property
+    def status(self) -> str:
+        """``running`` until the end event, then ``end_status`` of its reason."""
+        return end_status(self.end.get("reason", "complete")) if self.end else "running"
+
+    @property
+    def interrupted(self) -> bool:
+        """The run stopped at interrupts: its thread waits for an answer (``interrupts``)."""
+        return self.status == "interrupted"

@@ -2,6 +2,7 @@
 
 ``widget`` is the anywidget ``StreamWidget`` (server or kernel transport), ``magics``
 ``%lcsse``/``%%lcsse``, ``discovery`` finds the Jupyter server a kernel belongs to,
-``headless`` and ``saved_output`` cover kernels no browser watches (nbclient, papermill).
+``headless`` and ``saved_output`` cover kernels no browser watches (nbclient, papermill),
+``decisions`` builds the answers to an agent that asks first (``w.approve()`` ...).
 Never imported by the server side.
 """

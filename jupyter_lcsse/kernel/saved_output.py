@@ -5,13 +5,29 @@ without a kernel or a widget manager (nbconvert, GitHub, MkDocs, an untrusted
 JupyterLab) shows the answer. Model text is untrusted: a prompt injection can make a
 model write ``<img onerror=...>``, and those renderers pass inline HTML through. So the
 copy is written so that no renderer builds an element from it (see ``inert_markdown``).
+
+A run that stopped for a human keeps what it asks (``interrupts_markdown``: the tool
+call to decide on, with its arguments, or the question), and the run that answered it
+keeps the answer before its own (``answers_markdown``), so a saved notebook reads as
+what happened: the agent asked, the user decided, the agent answered. What an
+interrupt carries came from the graph (a tool's arguments are the model's), so it is
+shown as text, never as markup (``literal_markdown``, code blocks).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
-__all__ = ["inert_markdown"]
+__all__ = [
+    "answers_markdown",
+    "answers_text",
+    "inert_markdown",
+    "interrupts_markdown",
+    "interrupts_text",
+    "literal_markdown",
+]
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
@@ -68,3 +84,223 @@ def inert_markdown(text: str) -> str:
         else:
             out.append(_escape_outside_code_spans(body) + end)
     return "".join(out)
+
+
+# -- interrupts: what a stopped run asks, and what was answered -------------------------
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark
+_BACKTICKS = re.compile(r"`+")
+_SHOWN_JSON = 2000  # characters of a value's JSON a saved output shows at most
+_ANSWERED = {"approve": "approved", "edit": "edited", "reject": "rejected", "respond": "answered"}
+
+
+def literal_markdown(text: str) -> str:
+    """``text`` as markdown that shows it exactly as typed: no HTML, no emphasis, no
+    link, no heading or list (a question an interrupt asks is data, never markup).
+
+    ``&`` and ``<`` become entities and every other ASCII punctuation mark is
+    backslash-escaped (CommonMark's rule for "this character, literally"); lines keep
+    their breaks and lose their indentation (which would make a code block).
+    """
+    lines = []
+    for line in text.splitlines() or [""]:
+        escaped = _MARKDOWN_PUNCTUATION.sub(
+            lambda m: {"&": "&amp;", "<": "&lt;"}.get(m[1], "\\" + m[1]), line.strip()
+        )
+        lines.append(escaped)
+    return "  \n".join(lines)
+
+
+def _code_block(text: str, info: str = "") -> str:
+    """A fenced block longer than any backtick run in ``text``; a ``<`` that could open
+    a tag is broken too, for a renderer that does not see the fence."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{_break_tags(text)}\n{fence}"
+
+
+def _code_span(text: str) -> str:
+    """Inline code that shows ``text`` as it is (one line), whatever backticks it has."""
+    text = " ".join(text.split("\n"))
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{ticks}{pad}{_break_tags(text)}{pad}{ticks}"
+
+
+def _json(value: Any, *, indent: int | None = None) -> str:
+    try:
+        shown = json.dumps(value, ensure_ascii=False, indent=indent, default=str)
+    except (TypeError, ValueError):  # a kernel value JSON cannot take (a cycle)
+        shown = repr(value)
+    return shown if len(shown) <= _SHOWN_JSON else shown[: _SHOWN_JSON - 1] + "…"
+
+
+def _question(value: Any) -> tuple[str, bool]:
+    """An input interrupt's question as text, and whether that is all its value says."""
+    if isinstance(value, str):
+        return value, True
+    if isinstance(value, dict):
+        for key in ("question", "message"):
+            if isinstance(value.get(key), str):
+                return value[key], len(value) == 1
+    return "", False
+
+
+def _actions(interrupt: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for a in interrupt.get("actions") or () if isinstance(a, dict)]
+
+
+def _approval_markdown(interrupt: dict[str, Any]) -> list[str]:
+    actions = _actions(interrupt)
+    parts = []
+    if len(actions) == 1:
+        parts.append(
+            f"**Waiting for your decision:** the agent wants to call "
+            f"{_code_span(str(actions[0].get('name')))} with"
+        )
+    else:
+        parts.append(f"**Waiting for your decision:** the agent wants to call {len(actions)} tools")
+    for i, action in enumerate(actions):
+        if len(actions) > 1:
+            parts.append(f"**{i + 1}.** {_code_span(str(action.get('name')))} with")
+        parts.append(_code_block(_json(action.get("args"), indent=2), "json"))
+        description = str(action.get("description") or "")
+        if description:
+            parts.append("> " + literal_markdown(description).replace("  \n", "  \n> "))
+        allowed = ", ".join(_code_span(str(d)) for d in action.get("allowed_decisions") or ())
+        if allowed:
+            parts.append(f"Allowed: {allowed}.")
+    parts.append(
+        'Decide in the widget, or with `w.approve()`, `w.edit({...})` or `w.reject("why")`'
+        " (`w.resume(...)` for one decision per call)."
+    )
+    return parts
+
+
+def _input_markdown(interrupt: dict[str, Any]) -> list[str]:
+    value = interrupt.get("value")
+    question, whole = _question(value)
+    parts = [f"**Waiting for your answer:** {literal_markdown(question) if question else ''}"]
+    if not whole:
+        parts.append(_code_block(_json(value, indent=2), "json"))
+    parts.append("Answer in the widget, or with `w.resume(answer)`.")
+    return parts
+
+
+def interrupts_markdown(interrupts: list[dict[str, Any]]) -> str:
+    """What a stopped run waits for, as inert markdown: each tool call to decide on
+    (its name, arguments, description) or each question, and how to answer."""
+    blocks = []
+    for interrupt in interrupts:
+        parts = (
+            _approval_markdown(interrupt)
+            if interrupt.get("kind") == "approval"
+            else _input_markdown(interrupt)
+        )
+        if len(interrupts) > 1:
+            parts.insert(0, f"Interrupt {_code_span(str(interrupt.get('id')))}:")
+        blocks.append("\n\n".join(p for p in parts if p))
+    if len(interrupts) > 1:
+        blocks.append('Answer every one at once: `w.resume({"<interrupt id>": answer, ...})`.')
+    return "\n\n".join(blocks)
+
+
+def interrupts_text(interrupts: list[dict[str, Any]]) -> str:
+    """``interrupts_markdown`` as plain text (``text/plain``)."""
+    blocks = []
+    for interrupt in interrupts:
+        prefix = f"Interrupt {interrupt.get('id')}: " if len(interrupts) > 1 else ""
+        if interrupt.get("kind") == "approval":
+            lines = []
+            for action in _actions(interrupt):
+                lines.append(
+                    f"{prefix}Waiting for your decision: the agent wants to call "
+                    f"{action.get('name')} with {_json(action.get('args'))}"
+                )
+                if action.get("description"):
+                    lines.append(str(action["description"]))
+                allowed = ", ".join(str(d) for d in action.get("allowed_decisions") or ())
+                if allowed:
+                    lines.append(f"Allowed: {allowed}.")
+            lines.append(
+                'Decide in the widget, or with w.approve(), w.edit({...}) or w.reject("why").'
+            )
+        else:
+            value = interrupt.get("value")
+            question, whole = _question(value)
+            lines = [f"{prefix}Waiting for your answer: {question}".rstrip()]
+            if not whole:
+                lines.append(_json(value, indent=2))
+            lines.append("Answer in the widget, or with w.resume(answer).")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _decisions(interrupt: dict[str, Any], answer: Any) -> list[Any]:
+    """An approval's answer as one decision per action (in the mode's shape)."""
+    if interrupt.get("mode") == "per_call":
+        return [answer]
+    decisions = answer.get("decisions") if isinstance(answer, dict) else None
+    return list(decisions) if isinstance(decisions, list) else []
+
+
+def _decision_parts(action: dict[str, Any], decision: Any, markdown: bool) -> tuple[str, str, str]:
+    """(what was done, the tool, the rest) of one decision, each as the output shows it."""
+    kind = decision.get("type") if isinstance(decision, dict) else None
+    name = str(action.get("name"))
+    tool = _code_span(name) if markdown else name
+    code = _code_span if markdown else (lambda text: text)
+    said = literal_markdown if markdown else (lambda text: text)
+    rest = ""
+    if kind == "approve":
+        rest = f"with {code(_json(action.get('args')))}"
+    elif kind == "edit":
+        edited = decision.get("edited_action") or {}
+        args = edited.get("args") if isinstance(edited, dict) else None
+        rest = (
+            f"to run with {code(_json(args))} (the model asked {code(_json(action.get('args')))})"
+        )
+    elif kind in ("reject", "respond") and isinstance(decision.get("message"), str):
+        rest = f"saying: {said(decision['message'])}"
+    return _ANSWERED.get(str(kind), f"answered ({kind})"), tool, rest
+
+
+def answers_markdown(records: list[dict[str, Any]], *, markdown: bool = True) -> str:
+    """What was answered to the interrupts a resumed run started from, before its
+    answer: each decision (approved, edited with the new arguments, rejected and why)
+    or each answer to a question; "answered in the widget" when the page answered and
+    told the kernel only that it did (the server transport)."""
+    lines = []
+    bold = (lambda text: f"**{text}**") if markdown else (lambda text: text)
+    for record in records:
+        interrupt, answer = record["interrupt"], record.get("answer")
+        if interrupt.get("kind") == "approval":
+            actions = _actions(interrupt)
+            if not record.get("known", True):
+                names = ", ".join(
+                    _code_span(str(a.get("name"))) if markdown else str(a.get("name"))
+                    for a in actions
+                )
+                lines.append(f"{bold('Answered in the widget:')} the decision on {names}")
+                continue
+            for action, decision in zip(actions, _decisions(interrupt, answer), strict=False):
+                done, tool, rest = _decision_parts(action, decision, markdown)
+                lines.append(f"{bold('Your decision:')} {done} {tool} {rest}".rstrip())
+            continue
+        if not record.get("known", True):
+            lines.append(bold("Answered in the widget."))
+            continue
+        question, _ = _question(interrupt.get("value"))
+        asked = f" ({literal_markdown(question) if markdown else question})" if question else ""
+        if isinstance(answer, str):
+            shown = literal_markdown(answer) if markdown else answer
+        else:
+            shown = _code_span(_json(answer)) if markdown else _json(answer)
+        lines.append(f"{bold('Your answer')}{asked}: {shown}")
+    return ("  \n" if markdown else "\n").join(lines)
+
+
+def answers_text(records: list[dict[str, Any]]) -> str:
+    """``answers_markdown`` as plain text (``text/plain``)."""
+    return answers_markdown(records, markdown=False)

@@ -17,11 +17,24 @@ Two transports, one view (``static/widget.js``); what differs lives in
   ``batch_interval`` (50 ms), never one per token, and the end state always.
 
 This module holds what both share: the synced traits, the saved output, the
-conversation, headless cells, and waiting for the end. Durable state (status, final
-text, error, counters) lives in synced traits; only new frames travel as custom
-messages. The final answer is also put in the output's mime bundle (``text/plain`` and
-``text/markdown``) when the stream ends, so a saved notebook shows it without a kernel
-or a widget manager.
+conversation, headless cells, waiting for the end, and answering interrupts.
+
+Interrupts. A LangGraph graph with a checkpointer (LangChain's
+``HumanInTheLoopMiddleware`` in ``create_agent``, a node's ``interrupt()``) can stop
+for a human: the run ends with status ``"interrupted"``, ``interrupts`` lists what it
+asks (the wire's payloads), ``wait()`` returns, and the page shows a card per
+interrupt. ``w.resume(value)`` answers (LangGraph's ``Command(resume=value)``: the one
+open interrupt's answer, or ``{interrupt id: answer}``), and ``w.approve()``,
+``w.edit(args)`` and ``w.reject(message)`` build the middleware's decisions; the answer
+is a new run of the same thread in the same widget, streamed like an ask. The answer
+is checked before anything is sent, with the checker the server uses
+(``streaming/interrupts.py``), so a wrong one raises ``ResumeError`` (a ``ValueError``,
+``.status`` 409 or 422) with the server's own words, in either transport.
+
+Durable state (status, final text, error, counters, open interrupts) lives in synced
+traits; only new frames travel as custom messages. The final answer is also put in
+the output's mime bundle (``text/plain`` and ``text/markdown``) when the stream ends,
+so a saved notebook shows it without a kernel or a widget manager.
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import anywidget
@@ -36,6 +50,7 @@ from langchain_core.runnables import Runnable
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Dict, Float, Int, List, Unicode
 
+from jupyter_lcsse.kernel import decisions
 from jupyter_lcsse.kernel.cells import (
     current_request,
     in_headless_cell,
@@ -43,10 +58,17 @@ from jupyter_lcsse.kernel.cells import (
     track_requests,
 )
 from jupyter_lcsse.kernel.headless import run_in_cell
-from jupyter_lcsse.kernel.saved_output import inert_markdown
+from jupyter_lcsse.kernel.saved_output import (
+    answers_markdown,
+    answers_text,
+    inert_markdown,
+    interrupts_markdown,
+    interrupts_text,
+)
 from jupyter_lcsse.kernel.transports import transport_for
 from jupyter_lcsse.kernel.transports.base import TERMINAL, log, running_loop
 from jupyter_lcsse.kernel.widget_input import MESSAGES_KEY, next_input, record_turn
+from jupyter_lcsse.streaming.interrupts import ResumeError, resume_command
 
 __all__ = ["StreamWidget"]
 
@@ -100,9 +122,20 @@ class StreamWidget(anywidget.AnyWidget):
         "server transport when created (the kernel starts it on its server, so a widget "
         "shown more than LCSSEApp.orphan_timeout later finds it cancelled: call ask()).",
     ).tag(sync=True)
-    status = Unicode("idle", help="idle, starting, streaming, complete, error, cancelled").tag(
-        sync=True
-    )
+    status = Unicode(
+        "idle",
+        help="idle, starting, streaming, complete, error, cancelled, or interrupted (the "
+        "run stopped for a human: see interrupts)",
+    ).tag(sync=True)
+    interrupts: List[Any] = List(
+        help="What an interrupted run waits for: one payload per open interrupt ({id, "
+        "kind: approval or input, value, mode, actions}, docs/protocol.md); [] otherwise."
+    ).tag(sync=True)
+    thread_id = Unicode(
+        "",
+        help="The checkpointed thread the widget's runs continue (config.configurable."
+        "thread_id, or the one an interrupted run named): a resume goes to it.",
+    ).tag(sync=True)
     error = Unicode("", help="The error message of a failed run.").tag(sync=True)
     text = Unicode("", help="The text so far (always complete once the run ended).").tag(sync=True)
     run_id = Unicode("").tag(sync=True)
@@ -147,15 +180,23 @@ class StreamWidget(anywidget.AnyWidget):
             keep_conversation=plan.keep_conversation,
             autostart=autostart,
             markdown=markdown,
+            thread_id=_thread_of(plan.config),
             _store_key=uuid.uuid4().hex,
             **kwargs,
         )
+        # The answers the current run started from: [{interrupt, answer, known}], for
+        # the saved output (known: False when the page answered without saying how).
+        self._answered: list[dict[str, Any]] = []
+        self._last_open: list[dict[str, Any]] = []  # the interrupts open most recently
         self._recorded = ""  # the run whose turn is in the conversation
         self._display_id = uuid.uuid4().hex
         self._done = asyncio.Event()
         self.comm_messages = 0  # frame messages sent to the browser (for measurements)
         self.on_msg(self._on_frontend_msg)
         self.observe(self._on_status, names="status")
+        self.observe(self._on_config, names="config")
+        self.observe(self._on_interrupts, names="interrupts")
+        self.observe(self._on_run_id, names="run_id")
         self._transport.bind(self)
         register_in_cell(self)
         if autostart:
@@ -176,12 +217,31 @@ class StreamWidget(anywidget.AnyWidget):
         if isinstance(data, dict):
             state = f"StreamWidget({self.chain_name}: {self.status})"
             problem = f"{state}: {self.error}" if self.error else ""
-            data["text/plain"] = "\n\n".join(p for p in (self.text, problem) if p) or state
-            if self.markdown and self.text:
-                data["text/markdown"] = inert_markdown(self.text) + (
-                    f"\n\n**{inert_markdown(problem)}**" if problem else ""
-                )
+            pending = decisions.open_payloads(self.interrupts)
+            answered = self._shown_answers(pending)
+            plain = [
+                answers_text(answered) if answered else "",
+                self.text,
+                interrupts_text(pending) if pending else "",
+                problem,
+            ]
+            data["text/plain"] = "\n\n".join(p for p in plain if p) or state
+            if self.markdown and (self.text or pending or answered):
+                rich = [
+                    answers_markdown(answered) if answered else "",
+                    inert_markdown(self.text) if self.text else "",
+                    interrupts_markdown(pending) if pending else "",
+                    f"**{inert_markdown(problem)}**" if problem else "",
+                ]
+                data["text/markdown"] = "\n\n".join(p for p in rich if p)
         return bundle
+
+    def _shown_answers(self, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The answers the current run started from, unless they never applied (a
+        refused resume: the interrupts they answer are still open)."""
+        still_open = {p["id"] for p in pending}
+        answered = getattr(self, "_answered", [])  # (a bundle asked for while __init__ runs)
+        return [a for a in answered if a["interrupt"]["id"] not in still_open]
 
     def _bundle(self) -> dict[str, Any]:
         bundle = self._repr_mimebundle_()
@@ -194,7 +254,8 @@ class StreamWidget(anywidget.AnyWidget):
 
         track_requests(get_ipython())
         display(self._bundle(), raw=True, display_id=self._display_id)
-        if self.status in TERMINAL or not self.run_id or not in_headless_cell():
+        # (A checkpointed thread's run has no id while its checkpoint is read: "starting".)
+        if self.status in TERMINAL or self.status == "idle" or not in_headless_cell():
             return
         self._transport.on_headless_display()
 
@@ -230,7 +291,9 @@ class StreamWidget(anywidget.AnyWidget):
             if token is not None:
                 publisher.reset_thread_parent(token)
 
-    def _settle_in_cell(self, *, start: bool = False) -> None:
+    def _settle_in_cell(
+        self, *, start: bool = False, restart: Callable[[], None] | None = None
+    ) -> None:
         """Headless (nbclient): end the run before this cell ends, blocking the cell.
 
         nbclient stops reading when the last cell ends, so a widget in the last cell
@@ -238,7 +301,8 @@ class StreamWidget(anywidget.AnyWidget):
         costs nothing there. The kernel's own event loop is blocked by this cell, so the
         run goes on the kernel's helper loop (``headless.py``; ``start``: a
         kernel-transport run that was not started yet, as ``%%lcsse --kernel`` leaves
-        it). Then the final state is published from this cell.
+        it; ``restart``: the transport's own way to start again what it had begun, a
+        resume among them). Then the final state is published from this cell.
         """
 
         async def settle() -> None:
@@ -248,7 +312,9 @@ class StreamWidget(anywidget.AnyWidget):
             self._done = asyncio.Event()
             if self.status in TERMINAL:
                 self._done.set()
-            if start:
+            if restart is not None:
+                restart()
+            elif start:
                 self.ask()
             await self.wait()
 
@@ -279,6 +345,28 @@ class StreamWidget(anywidget.AnyWidget):
                 self._refresh_saved_output()
         else:
             self._done.clear()
+
+    def _on_config(self, change: dict[str, Any]) -> None:
+        thread = _thread_of(change["new"])
+        if thread:
+            self.thread_id = thread  # a new thread: resumes go there
+
+    def _on_interrupts(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self._last_open = decisions.open_payloads(change["new"])
+
+    def _on_run_id(self, change: dict[str, Any]) -> None:
+        """A run the page started (server transport: it answers its cards and asks over
+        HTTP itself). Right after interrupts it is their answer (on a thread that waits
+        the server starts nothing else), and the saved output says they were answered
+        there; any other run of the page's shows no earlier answer."""
+        new = change["new"]
+        if not new or not (self._answered or self._last_open):
+            return  # nothing to keep or to drop (and no need to ask the transport)
+        if self._transport.asked_here(new):
+            return  # the kernel's own ask() or resume() has set what its run answers
+        self._answered = [{"interrupt": i, "answer": None, "known": False} for i in self._last_open]
+        self._last_open = []
 
     def _record_turn(self) -> None:
         """A chat graph's run completed: its question and answer join the conversation.
@@ -339,7 +427,78 @@ class StreamWidget(anywidget.AnyWidget):
             input = {**rest, **next_input(list(self.conversation), input, self.keep_conversation)}
         if input is not None:
             self.input = input
+        self._answered, self._last_open = [], []
         self._transport.ask()
+
+    # -- interrupts -------------------------------------------------------------------------
+
+    def resume(self, value: Any) -> None:
+        """Answer the interrupts the last run stopped at; the answer streams here.
+
+        ``value`` is what LangGraph's ``Command(resume=value)`` takes: the answer to the
+        one open interrupt (for an approval, the middleware's ``{"decisions": [...]}``,
+        or one decision in its ``per_call`` mode; for ``interrupt()``, any value), or
+        ``{interrupt id: answer}`` covering every open one (``w.interrupts`` has the
+        ids). The resumed run is a new run of the same thread (``w.thread_id``), shown
+        in this widget like an ask: ``await w.wait()`` for its answer.
+
+        Raises, with nothing sent: ``ValueError`` when this widget's chain can never be
+        resumed (no graph, no checkpointer); ``RuntimeError`` when a run still goes on
+        or nothing waits for an answer; ``ResumeError`` (a ``ValueError``; ``.status``
+        409 or 422, the server's words) for an answer that does not fit what is open,
+        and, server transport, for the server's own refusal.
+        """
+        pending = self._open_interrupts("resume")
+        try:
+            resume_command({"resume": value}, pending)  # the server's checks, before sending
+        except ResumeError as exc:
+            raise ResumeError(exc.status, f"w.resume(): {exc}") from None
+        previous = self._answered
+        by_id = decisions.answers_by_id(value, pending)
+        self._answered = [
+            {"interrupt": p, "answer": by_id.get(p["id"]), "known": True} for p in pending
+        ]
+        self._last_open = []
+        try:
+            self._transport.resume(value)
+        except Exception:
+            self._answered = previous  # nothing was resumed
+            raise
+
+    def approve(self) -> None:
+        """Approve every tool call the agent waits to make (``HumanInTheLoopMiddleware``),
+        then let it go on: ``w.resume()`` with the middleware's decisions."""
+        self.resume(decisions.approve(self._open_interrupts("approve")))
+
+    def edit(self, args: dict[str, Any]) -> None:
+        """Run the one pending tool call with ``args`` (a dict of its arguments) instead of
+        the model's. With several calls pending, decide each with ``w.resume(...)``."""
+        self.resume(decisions.edit(self._open_interrupts("edit"), args))
+
+    def reject(self, message: str | None = None) -> None:
+        """Reject every pending tool call; ``message`` tells the model why (it reads it
+        as the tool's answer and goes on)."""
+        self.resume(decisions.reject(self._open_interrupts("reject"), message))
+
+    def _open_interrupts(self, method: str) -> list[dict[str, Any]]:
+        """The interrupts an answer is for, or why there is nothing to answer now."""
+        why = self._transport.resume_refusal()
+        if why is not None:
+            raise ValueError(f"w.{method}(): chain {self.chain_name!r} cannot be resumed: {why}")
+        if self.status not in TERMINAL and self.status != "idle":
+            raise RuntimeError(
+                f"w.{method}(): run {self.run_id or '(starting)'} of chain "
+                f"{self.chain_name!r} is still {self.status}: `await w.wait()` until it stops "
+                "at its interrupts, or w.stop() it"
+            )
+        pending = decisions.open_payloads(self.interrupts)
+        if not pending:
+            raise RuntimeError(
+                f"w.{method}(): nothing to resume: the last run of chain {self.chain_name!r} "
+                f"ended {self.status!r}, not at an interrupt (w.interrupts is empty); ask "
+                "a new question with w.ask(...)"
+            )
+        return pending
 
     def stop(self) -> None:
         """Cancel the current run; its stream ends with reason ``cancelled``.
@@ -397,3 +556,10 @@ class StreamWidget(anywidget.AnyWidget):
             )
         while self.status not in TERMINAL:
             await self._done.wait()
+
+
+def _thread_of(config: Any) -> str:
+    """``configurable.thread_id`` of a config, as text ("" when it has none)."""
+    configurable = config.get("configurable") if isinstance(config, dict) else None
+    thread = configurable.get("thread_id") if isinstance(configurable, dict) else None
+    return "" if thread is None else str(thread)

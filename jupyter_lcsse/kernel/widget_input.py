@@ -22,7 +22,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, convert_to_openai_messages
 
-__all__ = ["ChainInfo", "WidgetInput", "plan_input"]
+__all__ = ["ChainInfo", "WidgetInput", "plan_input", "thread_config"]
 
 MESSAGES_KEY = "@messages"
 
@@ -81,6 +81,15 @@ def with_thread(config: dict[str, Any] | None, thread_id: str | None) -> dict[st
     if thread_id:
         merged.setdefault("configurable", {})["thread_id"] = thread_id
     return merged
+
+
+def thread_config(config: dict[str, Any] | None, thread_id: str | None) -> dict[str, Any]:
+    """``config`` for a run of the widget's thread: its own ``thread_id`` when it has
+    one, else ``thread_id`` (the one an interrupted run named), so a resume goes to the
+    thread that waits."""
+    if ((config or {}).get("configurable") or {}).get("thread_id"):
+        return copy.deepcopy(dict(config or {}))
+    return with_thread(config, thread_id or None)
 
 
 def plan_input(

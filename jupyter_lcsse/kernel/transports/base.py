@@ -7,7 +7,8 @@ classes, so the widget has no branch on the transport: ``transport_for()`` (in
 
 The interface is what the widget's public methods and the kernel's events need, no
 more: ``ask``, ``stop``, ``wait`` and ``cancel`` (the cell runs again, or was
-interrupted) for the run; ``start`` (autostart), ``close`` (the widget goes),
+interrupted) for the run, ``resume`` (and ``resume_refusal``) for a thread that stopped
+at interrupts; ``start`` (autostart), ``close`` (the widget goes),
 ``receive`` (a page's message) and ``on_headless_display`` (nbclient showed the
 widget) for the moments the widget meets; ``plan`` for the traits it starts with,
 ``asked_here`` for the conversation it records, ``state`` for what the run said.
@@ -21,10 +22,11 @@ from __future__ import annotations
 
 import abc
 import asyncio
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from jupyter_lcsse.client.run_state import RunState
+from jupyter_lcsse.client.run_state import END_STATUSES, RunState
 from jupyter_lcsse.core.masking import masked_logger
 from jupyter_lcsse.kernel.widget_input import WidgetInput
 
@@ -32,7 +34,9 @@ __all__ = ["TERMINAL", "Transport", "WidgetHost", "running_loop"]
 
 # The widget's logger: a kernel saves its stderr, and the transports log as the widget.
 log = masked_logger("jupyter_lcsse.kernel.widget")
-TERMINAL = frozenset({"complete", "error", "cancelled"})
+# A run that stopped at interrupts has ended too: wait() returns, stop() has nothing to
+# stop; the widget's ``interrupts`` say what it waits for.
+TERMINAL = END_STATUSES
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:
@@ -58,6 +62,8 @@ class WidgetHost(Protocol):
     ttft_ms: float | None
     elapsed_ms: float | None
     reconnects: int
+    interrupts: list[Any]
+    thread_id: str
     batch_interval: float
     comm_messages: int
     _done: asyncio.Event  # set while the status is terminal
@@ -68,9 +74,13 @@ class WidgetHost(Protocol):
 
     def ask(self, input: Any = None) -> None: ...
 
+    def resume(self, value: Any) -> None: ...
+
     def stop(self) -> None: ...
 
-    def _settle_in_cell(self, *, start: bool = False) -> None: ...
+    def _settle_in_cell(
+        self, *, start: bool = False, restart: Callable[[], None] | None = None
+    ) -> None: ...
 
     async def _until_ended(self) -> None: ...
 
@@ -102,6 +112,20 @@ class Transport(abc.ABC):
     def ask(self) -> None:
         """Start a new run of the widget's current input, stopping the current one."""
 
+    def resume(self, value: Any) -> None:
+        """Start the run that answers the open interrupts with ``value`` (LangGraph's
+        ``Command(resume=value)``) on the widget's thread, stopping nothing (the widget
+        checked that no run goes on, and ``value`` against ``host.interrupts``).
+
+        Not abstract, so a transport of a chain that never stops for a human need not
+        have one; both real transports do."""
+        raise RuntimeError(f"the {self.name} transport cannot resume a run")
+
+    def resume_refusal(self) -> str | None:
+        """Why this widget's chain can never be resumed (None: it may be), said before
+        anything is sent."""
+        return None
+
     @abc.abstractmethod
     def stop(self) -> None:
         """Cancel the current run; its stream ends with reason ``cancelled``."""
@@ -122,7 +146,7 @@ class Transport(abc.ABC):
 
     @abc.abstractmethod
     def receive(self, content: dict[str, Any]) -> None:
-        """A page's custom message (``ask``, ``stop``, ``replay``)."""
+        """A page's custom message (``ask``, ``stop``, ``replay``, ``resume``)."""
 
     @abc.abstractmethod
     def on_headless_display(self) -> None:

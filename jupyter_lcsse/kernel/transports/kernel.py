@@ -10,15 +10,29 @@ frames go at most one comm message per ``batch_interval`` (50 ms), never one per
 and the end state always (tqdm's rule: refresh at most every 0.1 s, always draw the
 last state). A page opened after the run started asks for what it missed (``replay``),
 only up to what the pump has sent, so the next live batch continues exactly there.
+
+Why a checkpointed graph's run starts a moment later. A graph with a checkpointer keeps
+a conversation per ``thread_id``, and a thread may be waiting for a human (it stopped
+at ``interrupt()``). The kernel checks such a thread the way the server does
+(``server/handler_base.launch_on_thread``), with the same functions: it claims the
+thread in the kernel's own ``RunRegistry`` (one run of a thread at a time, so an answer
+sent twice cannot run a tool twice), reads the thread's checkpoint
+(``checked_resume``: a resume must answer every open interrupt, new input must find
+none open), and only then starts the run, holding the thread until it ends. Reading a
+checkpoint is asynchronous, so ``ask()`` and ``resume()`` return with the status
+"starting" and no run id yet; a thread that refuses says so in ``error`` (status
+"error"), with its interrupts still listed as open.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+import dataclasses
+from collections.abc import Callable
+from typing import Any, cast
 
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig
 
 from jupyter_lcsse.chains.registry import Chain, InputError
 from jupyter_lcsse.chains.request_config import check_config_values
@@ -26,11 +40,38 @@ from jupyter_lcsse.client.run_state import RunState
 from jupyter_lcsse.core.sse import SSEDecoder
 from jupyter_lcsse.dialects.native import NativeDialect
 from jupyter_lcsse.kernel.transports.base import Transport, log, running_loop
-from jupyter_lcsse.kernel.widget_input import ChainInfo, WidgetInput, plan_input
+from jupyter_lcsse.kernel.widget_input import ChainInfo, WidgetInput, plan_input, thread_config
+from jupyter_lcsse.streaming.adapters import Mode
+from jupyter_lcsse.streaming.interrupts import (
+    ResumeError,
+    can_resume,
+    checked_resume,
+    command_error,
+    open_interrupts,
+)
 from jupyter_lcsse.streaming.limits import RunLimits
-from jupyter_lcsse.streaming.runs import ReplayGap, Run, safe_error_message
+from jupyter_lcsse.streaming.registry import RunRegistry, ThreadBusy
+from jupyter_lcsse.streaming.runs import ReplayGap, Run, TooManyRuns, safe_error_message
 
-__all__ = ["KernelTransport"]
+__all__ = ["KernelTransport", "kernel_runs"]
+
+_registry: RunRegistry | None = None
+
+
+def kernel_runs() -> RunRegistry:
+    """The kernel's own registry of runs on checkpointed threads (every widget's).
+
+    It holds each thread for its run, as the server's registry does; it keeps no
+    finished run (``max_runs=0``: the widget keeps its own last run for replays), and
+    takes as many at once as the widgets start (the kernel never capped them).
+    """
+    global _registry
+    if _registry is None:
+        limits = dataclasses.replace(
+            RunLimits.kernel(), max_active_runs=1_000_000, max_runs=0, run_ttl=0
+        )
+        _registry = RunRegistry(limits=limits, log=log, new_dialect=NativeDialect)
+    return _registry
 
 
 class KernelTransport(Transport):
@@ -46,6 +87,10 @@ class KernelTransport(Transport):
         self.run: Run | None = None  # the current run
         self._pump: asyncio.Task[None] | None = None
         self._sent_id = 0  # the last event id of the current run sent to the browser
+        # A checkpointed thread's start, while its checkpoint is read (module docstring),
+        # and how to make it again on another loop (a headless cell).
+        self._opening: asyncio.Task[None] | None = None
+        self._reopen: Callable[[], None] | None = None
 
     def plan(
         self, input: Any, *, config: dict[str, Any] | None, thread_id: str | None
@@ -64,16 +109,17 @@ class KernelTransport(Transport):
         host = self._host
         if running_loop() is None:
             raise RuntimeError("StreamWidget.ask() needs a running event loop (a kernel)")
-        self.stop()
-        if self._pump is not None:
-            self._pump.cancel()  # the old run's frames and end state must not follow
+        self._drop_current()
         try:
             value = self._chain.coerce_input(host.input)
             stream_mode = self._chain.stream_mode(host.mode or None)
         except (InputError, ValueError) as exc:
-            with host.hold_sync():
+            with host.hold_sync():  # no run: an open interrupt stays open
                 host.error, host.text, host.run_id = str(exc), "", ""
                 host.status = "error"
+            return
+        if self._chain.checkpointed:
+            self._open_thread(value, stream_mode, command=None)
             return
         run = Run(
             chain=host.chain_name,
@@ -86,18 +132,162 @@ class KernelTransport(Transport):
             mode=stream_mode,
             dialect=NativeDialect(),
         )
+        self._begin(run)
+
+    def resume(self, value: Any) -> None:
+        """``Command(resume=value)`` on the widget's thread, after the server's checks
+        (module docstring); a refusal only the checkpoint can tell ends in "error"."""
+        host = self._host
+        if running_loop() is None:
+            raise RuntimeError("StreamWidget.resume() needs a running event loop (a kernel)")
+        why = command_error(self._runnable, cast(RunnableConfig, self._thread_config()))
+        if why is not None:
+            raise ValueError(f"chain {host.chain_name!r}: {why}")
+        stream_mode = self._chain.stream_mode(host.mode or None)
+        self._drop_current()
+        self._open_thread(None, stream_mode, command={"resume": value})
+
+    def resume_refusal(self) -> str | None:
+        return can_resume(self._runnable)
+
+    def _thread_config(self) -> dict[str, Any]:
+        return thread_config(self._host.config, self._host.thread_id)
+
+    def _drop_current(self) -> None:
+        """The current run, and a start still being checked, must not go on."""
+        if self._opening is not None:
+            self._opening.cancel()  # quietly: a new start follows at once
+        self._opening = self._reopen = None
+        if self.run is not None:
+            self.run.cancel()
+        if self._pump is not None:
+            self._pump.cancel()  # the old run's frames and end state must not follow
+
+    def _begin(self, run: Run) -> None:
+        """Show ``run`` from its start and pump its frames to the page."""
+        host = self._host
         self.run = run
         self._sent_id = 0
         self.state = RunState()
         with host.hold_sync():
             host.status, host.error, host.text, host.chunks = "starting", "", "", 0
             host.ttft_ms = host.elapsed_ms = None
+            host.interrupts = []
             host.run_id = run.id
-        run.start()
+        if run.task is None:
+            run.start()
         self._pump = asyncio.get_running_loop().create_task(self._send_frames(run))
         self._pump.add_done_callback(self._on_pump_done)
 
+    def _open_thread(
+        self,
+        value: Any,
+        mode: Mode,
+        *,
+        command: dict[str, Any] | None,
+        still_open: list[Any] | None = None,
+    ) -> None:
+        """Start a run on the widget's checkpointed thread once its checkpoint agrees
+        (module docstring): "starting" now, the run (or "error" saying why) soon.
+        ``still_open``: the interrupts open until a run answers them (the widget's)."""
+        host = self._host
+        config = self._thread_config()
+        if still_open is None:
+            still_open = list(host.interrupts)
+        with host.hold_sync():
+            host.status, host.error, host.text, host.chunks = "starting", "", "", 0
+            host.ttft_ms = host.elapsed_ms = None
+            host.run_id = ""
+            host.interrupts = []
+        opened = still_open
+
+        def reopen() -> None:
+            """The same start again (a headless cell moves it to its own loop)."""
+            self._drop_current()
+            self._open_thread(value, mode, command=command, still_open=opened)
+
+        task = asyncio.get_running_loop().create_task(
+            self._checked_start(self.run, value, mode, config, command, still_open)
+        )
+        self._opening, self._reopen = task, reopen
+
+    async def _checked_start(
+        self,
+        previous: Run | None,
+        value: Any,
+        mode: Mode,
+        config: dict[str, Any],
+        command: dict[str, Any] | None,
+        still_open: list[Any],
+    ) -> None:
+        """``launch_on_thread``'s sequence in the kernel: claim, check, start, hold."""
+        host = self._host
+        if previous is not None and not previous.done:
+            with contextlib.suppress(RuntimeError):  # its end is awaited on another loop
+                await previous.wait()  # stopped by ask(): it gives its thread back as it ends
+        run_config = cast(RunnableConfig, config)
+        thread_id = (config.get("configurable") or {}).get("thread_id")
+        if not thread_id:
+            self._refuse(
+                f"chain {host.chain_name!r} is a graph with a checkpointer: it needs a "
+                'thread id (StreamWidget(..., thread_id="...") or config={"configurable": '
+                '{"thread_id": "..."}})',
+                still_open,
+            )
+            return
+        registry = kernel_runs()
+        key = (f"{host.chain_name}@{id(self._runnable):x}", str(thread_id))
+        try:
+            registry.claim_thread(key)
+        except ThreadBusy as exc:
+            self._refuse(f"chain {host.chain_name!r}: {exc}", still_open)
+            return
+        try:
+            resume = await checked_resume(self._runnable, run_config, command)
+            run = registry.create(
+                chain=host.chain_name,
+                runnable=self._runnable,
+                input=value if resume is None else resume,
+                config=run_config,
+                mode=mode,
+                dialect=NativeDialect(),
+                thread=key,
+            )
+        except ResumeError as exc:
+            message = str(exc)
+            if command is None and exc.status == 409:  # new input while the thread waits
+                message += " (in the widget: answer its cards, or w.resume(...), w.approve() ...)"
+            # What the checkpoint says is open now (a widget made on a waiting thread
+            # learns what it waits for; nothing, after an answer sent twice).
+            still_open = await open_interrupts(self._runnable, run_config)
+            self._refuse(f"chain {host.chain_name!r}: {message}", still_open)
+            return
+        except TooManyRuns as exc:
+            self._refuse(f"chain {host.chain_name!r}: {exc}", still_open)
+            return
+        finally:
+            registry.release_thread(key)  # a no-op once the run holds it
+        if self._opening is not asyncio.current_task():
+            run.cancel()  # replaced meanwhile (never reached: replacing cancels this task)
+            return
+        self._opening = self._reopen = None
+        self._begin(run)
+
+    def _refuse(self, message: str, still_open: list[Any]) -> None:
+        """No run: why, and the interrupts that are still open (answerable again)."""
+        if self._opening is asyncio.current_task():
+            self._opening = self._reopen = None
+        host = self._host
+        with host.hold_sync():
+            host.error = message
+            host.interrupts = still_open
+            host.status = "error"
+
     def stop(self) -> None:
+        opening = self._opening
+        if opening is not None and not opening.done():
+            self._opening = self._reopen = None
+            self._cancel_opening(opening)
         if self.run is not None:
             self.run.cancel()
 
@@ -105,6 +295,14 @@ class KernelTransport(Transport):
         await self._host._until_ended()  # the pump sets the end state
 
     def cancel(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        opening = self._opening
+        if opening is not None and not opening.done():
+            self._opening = self._reopen = None
+            if loop is not None:
+                loop.call_soon_threadsafe(self._cancel_opening, opening)
+            else:
+                with contextlib.suppress(RuntimeError):  # from __del__, after the loop closed
+                    self._cancel_opening(opening)
         run = self.run
         if run is None or run.done:
             return
@@ -113,6 +311,13 @@ class KernelTransport(Transport):
             return
         with contextlib.suppress(RuntimeError):  # from __del__, after the loop closed
             run.cancel()
+
+    def _cancel_opening(self, opening: asyncio.Task[None]) -> None:
+        """A start that was still being checked: it never runs, and it says so."""
+        opening.cancel()
+        host = self._host
+        if host.status == "starting" and not host.run_id:
+            host.status = "cancelled"
 
     def close(self) -> None:
         self.cancel()  # the run costs tokens for as long as it goes on
@@ -125,6 +330,22 @@ class KernelTransport(Transport):
             self._host.stop()
         elif kind == "replay":
             self._replay(content)
+        elif kind == "resume":
+            self._resume_from_page(content.get("value"))
+
+    def _resume_from_page(self, value: Any) -> None:
+        """The page's interrupt cards answered: the same resume as ``w.resume(value)``.
+        A refusal cannot be raised to the page: it is the widget's ``error`` (status
+        "error"), and the interrupts stay listed, so the page opens its cards again."""
+        host = self._host
+        try:
+            host.resume(value)
+        except (ValueError, RuntimeError) as exc:
+            still_open = list(host.interrupts)
+            with host.hold_sync():
+                host.error = str(exc)
+                host.interrupts = still_open
+                host.status = "error"
 
     def on_headless_display(self) -> None:
         """Headless, a kernel run made in this cell (``StreamWidget(runnable, ...)`` as
@@ -135,6 +356,15 @@ class KernelTransport(Transport):
         cell that runs meanwhile carries its final state (the widget's
         ``_refresh_saved_output``).
         """
+        opening, reopen = self._opening, self._reopen
+        if opening is not None and not opening.done() and reopen is not None:
+            # A checkpointed thread's start, not checked yet (its task waits for the
+            # kernel's loop too): made again on the cell's loop. Reading a checkpoint
+            # changes nothing, so dropping it midway is harmless.
+            opening.cancel()
+            self._opening = self._reopen = None
+            self._host._settle_in_cell(restart=reopen)
+            return
         run = self.run
         if run is None or run.done or getattr(run, "_started", True):  # _drive has begun
             return
@@ -245,4 +475,7 @@ class KernelTransport(Transport):
             host.chunks = run.chunks
             host.ttft_ms = run.ttft_ms
             host.elapsed_ms = run.elapsed_ms
+            host.interrupts = list(state.interrupts) if run.status == "interrupted" else []
+            if state.thread_id:
+                host.thread_id = state.thread_id
             host.status = run.status

@@ -11,20 +11,29 @@ A kernel that finds no server (``discovery.py``), or cannot reach it, says so at
 (``status="error"`` with what to set): under nbclient, papermill or VS Code nothing
 else could ever start the run, and an "idle" widget or a hanging ``wait()`` would hide
 why. A page that can reach the server still starts runs with its own Ask button.
+
+A resume (``w.resume()``) is a run like an ask, started the same way with
+``{"chain", "command": {"resume": VALUE}, "config"}`` on the widget's thread; the
+server checks it against the thread's checkpoint, and its refusal (409, 422) is raised
+in the cell with its own words, the widget left as it was (still interrupted). The page
+answers its own cards over HTTP and saves how the run ended (``status``, ``text``,
+``interrupts``), as it does for every run it reads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
 
 from jupyter_lcsse.client.http import SSEHTTPError
-from jupyter_lcsse.client.run_state import RunState
+from jupyter_lcsse.client.run_state import RunState, end_status
 from jupyter_lcsse.kernel.discovery import ServerInfo, ServerNotFound, describe_chain, find_server
 from jupyter_lcsse.kernel.transports.base import TERMINAL, Transport, log
-from jupyter_lcsse.kernel.widget_input import ChainInfo, WidgetInput, plan_input
+from jupyter_lcsse.kernel.widget_input import ChainInfo, WidgetInput, plan_input, thread_config
+from jupyter_lcsse.streaming.interrupts import ResumeError
 
 __all__ = ["ServerTransport"]
 
@@ -37,6 +46,14 @@ def _no_server_message(chain: str, reason: str) -> str:
         "the kernel: %%lcsse --kernel VAR, or StreamWidget(chain=runnable). "
         "(In JupyterLab, Ask starts the run from the page.)"
     )
+
+
+def _server_message(response: httpx.Response) -> str:
+    """The message of the server's JSON error (its reason phrase when it sent none)."""
+    try:
+        return str(response.json().get("message") or response.reason_phrase)
+    except (ValueError, AttributeError):
+        return response.reason_phrase
 
 
 def _start_failure(server: ServerInfo, response: httpx.Response) -> str:
@@ -60,7 +77,9 @@ class ServerTransport(Transport):
 
     def __init__(self, chain: str) -> None:
         self.chain_name = chain
-        self._info = ChainInfo.from_description(describe_chain(chain))
+        described = describe_chain(chain)
+        self._described = described is not None  # the server listed it (else: unknown)
+        self._info = ChainInfo.from_description(described)
         self.state = RunState()
         # What the kernel itself knows of the run (see ``wait()``).
         self.server: ServerInfo | None = None  # the server the kernel started it on
@@ -86,6 +105,64 @@ class ServerTransport(Transport):
             host.ttft_ms = host.elapsed_ms = None
             host.status = "starting"
         self._start_on_server()  # a run, or status "error" saying why there is none
+
+    def resume(self, value: Any) -> None:
+        """``POST lcsse/api/runs`` with the ``command``, on the widget's thread; every
+        refusal is raised here and changes nothing (the widget stays interrupted)."""
+        host = self._host
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"w.resume(): the answer goes to the server as JSON, and this one is not "
+                f"({exc}); send dicts, lists, strings, numbers, booleans or None"
+            ) from None
+        try:
+            server = find_server()
+        except ServerNotFound as exc:
+            raise ServerNotFound(
+                f"w.resume(): this kernel found no Jupyter server to resume chain "
+                f"{host.chain_name!r} on ({exc.reason}): set LCSSE_SERVER_URL and "
+                "LCSSE_TOKEN, or answer the cards in the widget's page",
+                exc.reason,
+            ) from None
+        body: dict[str, Any] = {
+            "chain": host.chain_name,
+            "command": {"resume": value},
+            "config": self._thread_config(),
+        }
+        if host.mode:
+            body["mode"] = host.mode
+        try:
+            response = self._post_run(server, body)
+        except httpx.HTTPError as exc:
+            raise ServerNotFound(
+                f"w.resume(): cannot reach the Jupyter server at {server.url} ({exc}); "
+                "check LCSSE_SERVER_URL and that the server runs"
+            ) from exc
+        if response.status_code in (409, 422):
+            message = _server_message(response)
+            raise ResumeError(response.status_code, f"w.resume(): the server refused it: {message}")
+        if response.status_code != 201:
+            raise RuntimeError(f"w.resume(): {_start_failure(server, response)}")
+        self.server = server
+        self._start_error = None
+        with host.hold_sync():
+            host.events_url = host.error = host.text = ""
+            host.chunks, host.reconnects = 0, 0
+            host.ttft_ms = host.elapsed_ms = None
+            self._started(response.json())
+
+    def resume_refusal(self) -> str | None:
+        if self._described and not self._info.needs_thread_id:
+            return (
+                "the server lists it with no checkpointer (it is no LangGraph graph, or one "
+                "compiled without a checkpointer), so it never stops at an interrupt"
+            )
+        return None
+
+    def _thread_config(self) -> dict[str, Any]:
+        return thread_config(self._host.config, self._host.thread_id)
 
     def stop(self) -> None:
         """The kernel cancels the run on its server when it knows both (so it works with
@@ -148,6 +225,24 @@ class ServerTransport(Transport):
     def asked_here(self, run_id: str) -> bool:
         return run_id == self._kernel_asked
 
+    def _post_run(self, server: ServerInfo, body: dict[str, Any]) -> httpx.Response:
+        token = server.token
+        return httpx.post(
+            server.url + "lcsse/api/runs",
+            json=body,
+            headers={"Authorization": f"token {token}"} if token else {},
+            timeout=10,
+        )
+
+    def _started(self, run: dict[str, Any]) -> None:
+        """The server made the run (201): the widget follows it from its start."""
+        host = self._host
+        self._kernel_asked = run["id"]
+        self.state = RunState()
+        with host.hold_sync():
+            host.interrupts = []  # a run of the thread started: nothing waits any more
+            host.run_id, host.events_url, host.status = run["id"], run["events_url"], "starting"
+
     def _server_request(self, method: str, path: str) -> httpx.Response:
         assert self.server is not None
         token = self.server.token
@@ -166,18 +261,12 @@ class ServerTransport(Transport):
             self._fail_to_start(ServerNotFound(message, exc.reason))
             return
         try:
-            token = self.server.token
             body: dict[str, Any] = {"chain": host.chain_name, "input": host.input}
             if host.config:
                 body["config"] = host.config
             if host.mode:
                 body["mode"] = host.mode
-            response = httpx.post(
-                self.server.url + "lcsse/api/runs",
-                json=body,
-                headers={"Authorization": f"token {token}"} if token else {},
-                timeout=10,
-            )
+            response = self._post_run(self.server, body)
         except httpx.HTTPError as exc:
             message = (
                 f"cannot reach the Jupyter server at {self.server.url} ({exc}); check "
@@ -189,11 +278,7 @@ class ServerTransport(Transport):
         if response.status_code != 201:
             self._fail_to_start(RuntimeError(_start_failure(self.server, response)))
             return
-        run = response.json()
-        self._kernel_asked = run["id"]
-        self.state = RunState()
-        with host.hold_sync():
-            host.run_id, host.events_url, host.status = run["id"], run["events_url"], "starting"
+        self._started(response.json())
 
     def _fail_to_start(self, exc: Exception) -> None:
         """No run: the widget (and the saved output) say why, and ``wait()`` raises it."""
@@ -213,11 +298,14 @@ class ServerTransport(Transport):
         end = state.end
         if not end:
             raise SSEHTTPError(410, f"the stream of run {run_id} ended without its end event")
-        reason = end.get("reason", "complete")
+        status = end_status(end.get("reason", "complete"))
         self._followed = run_id
         self.state = state
         with host.hold_sync():
             host.text, host.error = state.text, state.error
             host.chunks = int(end.get("chunks", 0))
             host.ttft_ms, host.elapsed_ms = end.get("ttft_ms"), end.get("elapsed_ms")
-            host.status = reason if reason in ("complete", "error") else "cancelled"
+            host.interrupts = list(state.interrupts) if status == "interrupted" else []
+            if state.thread_id:
+                host.thread_id = state.thread_id
+            host.status = status
