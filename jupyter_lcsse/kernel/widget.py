@@ -187,6 +187,7 @@ class StreamWidget(anywidget.AnyWidget):
         # The answers the current run started from: [{interrupt, answer, known}], for
         # the saved output (known: False when the page answered without saying how).
         self._answered: list[dict[str, Any]] = []
+        self._page_answer: Any = None  # what the page sent as its resume (server transport)
         self._last_open: list[dict[str, Any]] = []  # the interrupts open most recently
         self._recorded = ""  # the run whose turn is in the conversation
         self._display_id = uuid.uuid4().hex
@@ -365,8 +366,18 @@ class StreamWidget(anywidget.AnyWidget):
             return  # nothing to keep or to drop (and no need to ask the transport)
         if self._transport.asked_here(new):
             return  # the kernel's own ask() or resume() has set what its run answers
-        self._answered = [{"interrupt": i, "answer": None, "known": False} for i in self._last_open]
+        told, self._page_answer = self._page_answer, None
+        by_id = decisions.answers_by_id(told, self._last_open) if told is not None else {}
+        self._answered = [
+            {"interrupt": i, "answer": by_id.get(i["id"]), "known": i["id"] in by_id}
+            for i in self._last_open
+        ]
         self._last_open = []
+
+    def _page_resumed(self, value: Any) -> None:
+        """The page answered the open interrupts with ``value`` (server transport); its
+        run's id comes next (``_on_run_id``), which keeps the answer for the saved output."""
+        self._page_answer = value
 
     def _record_turn(self) -> None:
         """A chat graph's run completed: its question and answer join the conversation.

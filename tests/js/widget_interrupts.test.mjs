@@ -485,6 +485,8 @@ test("server transport when the cards are answered then POST runs with command.r
   assert.equal(model.get("status"), "complete");
   assert.equal(model.get("run_id"), "run2");
   assert.deepEqual(model.get("interrupts"), []);
+  // The kernel learns the answer the server took (its saved output shows the decision).
+  assert.deepEqual(model.sent.filter((m) => m.type === "resumed"), [{ type: "resumed", value: { i1: { type: "approve" } } }]);
 });
 
 test("server transport when the config names no thread then the interrupted run's thread_id goes with the resume", async () => {

@@ -641,24 +641,23 @@ async def test_server_widget_when_page_saves_interrupted_end_then_kernel_takes_i
     assert await widget.wait(timeout=60) == ANSWER_42
 
 
-async def test_server_widget_when_page_resumes_itself_then_saved_output_says_answered_there(
-    on_server: str,
+@pytest.mark.parametrize("page_tells", [True, False])
+async def test_server_widget_when_page_resumes_itself_then_saved_output_keeps_its_decision(
+    on_server: str, page_tells: bool
 ) -> None:
     widget = await interrupted(StreamWidget("approval_agent", SIX_BY_SEVEN))
     recording(widget)
-    # The page answers its card over HTTP, saves the new run, then how it ended.
+    # The page answers its card over HTTP, tells the kernel the answer (a page of an
+    # older bundle did not), saves the new run, then how it ended.
+    value = {widget.interrupts[0]["id"]: {"decisions": [{"type": "approve"}]}}
     response = _post(
         on_server,
         "lcsse/api/runs",
-        {
-            "chain": "approval_agent",
-            "command": {
-                "resume": {widget.interrupts[0]["id"]: {"decisions": [{"type": "approve"}]}}
-            },
-            "config": widget.config,
-        },
+        {"chain": "approval_agent", "command": {"resume": value}, "config": widget.config},
     )
     run = response.json()
+    if page_tells:
+        widget._on_frontend_msg(None, {"type": "resumed", "value": value}, [])
     widget.set_state(
         {
             "run_id": run["id"],
@@ -672,7 +671,10 @@ async def test_server_widget_when_page_resumes_itself_then_saved_output_says_ans
     text = "".join(e.data for e in events if e.event == "message")
     widget.set_state({"status": "complete", "text": text, "interrupts": []})
     markdown = widget._bundle()["text/markdown"]
-    assert markdown.startswith("**Answered in the widget:** the decision on `calculator`")
+    if page_tells:
+        assert markdown.startswith("**Your decision:** approved `calculator`")
+    else:
+        assert markdown.startswith("**Answered in the widget:** the decision on `calculator`")
     assert text == ANSWER_42 and markdown.endswith("\n\n" + ANSWER_42)
     # The page's next question (a run it starts, not right after interrupts): the saved
     # output no longer shows the earlier answer.

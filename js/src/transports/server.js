@@ -109,7 +109,10 @@ export class ServerTransport {
     const { store } = this;
     const m = store.model;
     const config = threadConfig(m.get("config"), store.threadId);
-    this.launch((stream) => stream.resume(m.get("chain_name"), value, config, m.get("mode") || ""), {}, true);
+    // Once the server took it, the kernel learns the answer: its saved output shows the
+    // decision, not only that the page answered (the kernel reads no stream of ours).
+    const told = () => m.send({ type: "resumed", value });
+    this.launch((stream) => stream.resume(m.get("chain_name"), value, config, m.get("mode") || ""), {}, true, null, told);
   }
 
   stop() {
@@ -187,7 +190,7 @@ export class ServerTransport {
   }
 
   /** POST a run (`post(stream)`), then follow it; `saved`: traits to set with its id. */
-  async launch(post, saved, resume, turn = null) {
+  async launch(post, saved, resume, turn = null, started = null) {
     const { store } = this;
     store.begin("");
     this.ownsRun = true;
@@ -198,6 +201,7 @@ export class ServerTransport {
       const run = await post(stream);
       if (stream !== this.stream) return;
       store.adopt(run.id);
+      started?.(run);
       store.save({ ...saved, run_id: run.id, events_url: run.events_url, status: "starting", text: "", error: "", chunks: 0, interrupts: [] });
       await stream.follow();
     } catch (error) {

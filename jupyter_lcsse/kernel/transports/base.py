@@ -84,6 +84,10 @@ class WidgetHost(Protocol):
 
     async def _until_ended(self) -> None: ...
 
+    def _page_resumed(self, value: Any) -> None:
+        """The page resumed the open interrupts with ``value`` (server transport)."""
+        ...
+
 
 class Transport(abc.ABC):
     """How a widget's runs are made, followed and stopped."""

@@ -216,7 +216,10 @@ class ServerTransport(Transport):
         server's orphan timeout cancels it (a request from ``__del__`` could block)."""
 
     def receive(self, content: dict[str, Any]) -> None:
-        """Nothing: a page starts and stops server runs over HTTP itself."""
+        """A page starts and stops server runs over HTTP itself; of a resume it sent, it
+        tells the answer (``resumed``), for the saved output's decision."""
+        if content.get("type") == "resumed":
+            self._host._page_resumed(content.get("value"))
 
     def on_headless_display(self) -> None:
         if self.server is not None:
