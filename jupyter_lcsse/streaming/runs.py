@@ -55,7 +55,13 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from jupyter_lcsse.core.json_limits import utf8_safe
 from jupyter_lcsse.core.masking import safe_error_message  # one place for every masking rule
-from jupyter_lcsse.streaming.adapters import Adapter, Mode, is_graph, make_adapter
+from jupyter_lcsse.streaming.adapters import (
+    Adapter,
+    InterruptWithoutCheckpointer,
+    Mode,
+    is_graph,
+    make_adapter,
+)
 from jupyter_lcsse.streaming.dialect import Dialect
 from jupyter_lcsse.streaming.events import COUNTED, StreamEvent
 from jupyter_lcsse.streaming.frame_log import FrameLog, ReplayGap
@@ -246,7 +252,12 @@ class Run:
             if self._sealed:
                 self._log.info("lcsse: abandoned run %s: its chain raised %r", self.id, exc)
                 return
-            self._log.error("lcsse: chain %r failed in run %s", self.chain, self.id, exc_info=exc)
+            if isinstance(exc, InterruptWithoutCheckpointer):  # how the graph is built, not a bug
+                self._log.warning("lcsse: chain %r in run %s: %s", self.chain, self.id, exc)
+            else:
+                self._log.error(
+                    "lcsse: chain %r failed in run %s", self.chain, self.id, exc_info=exc
+                )
             message = safe_error_message(exc, self._secrets)
             for name, data in self.dialect.error(type(exc).__name__, message):
                 self._append(event=name, data=data)

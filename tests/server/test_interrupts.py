@@ -485,9 +485,12 @@ async def test_two_open_interrupts_when_resumed_then_every_one_must_be_answered(
 
 
 async def test_interrupt_when_graph_has_no_checkpointer_then_error_names_the_checkpointer(
-    sse_fetch: SSEFetch,
+    sse_fetch: SSEFetch, server_log: Any
 ) -> None:
     events = await stream(sse_fetch, "ask_name_forgetful", {"input": {"question": "hi"}})
+    # A graph built without a checkpointer is no crash: one warning line, no traceback.
+    logged = "\n".join(server_log.lines)
+    assert "has no checkpointer" in logged and "Traceback" not in logged
     (error,) = payloads(events, "error")
     assert error["type"] == "InterruptWithoutCheckpointer"
     assert "no checkpointer" in error["message"] and "InMemorySaver" in error["message"]
