@@ -145,8 +145,8 @@ class RunRegistry:
 
     def _on_finish(self, run: Run) -> None:
         self._active -= 1
-        if run.thread_key is not None and self._threads.get(run.thread_key) is run:
-            del self._threads[run.thread_key]
+        if run.thread_key is not None:
+            self._free_thread_when_stopped(run)
         handle = None
         if self.run_ttl > 0:
             handle = call_later(self.run_ttl, self._forget, run.id)
@@ -160,6 +160,23 @@ class RunRegistry:
             and len(self._finished) > 1
         ):
             self._forget(next(iter(self._finished)))
+
+    def _free_thread_when_stopped(self, run: Run) -> None:
+        """Give the run's thread back once its chain has stopped. An abandoned run (its
+        chain ignored the cancellation) has ended but its chain still runs and has not
+        saved its checkpoint: the open interrupt still looks open, and a second resume
+        let in now would run the tool again."""
+        key = run.thread_key
+
+        def free(*_: Any) -> None:
+            if key is not None and self._threads.get(key) is run:
+                del self._threads[key]
+
+        task = run.task
+        if run.stopped or task is None:
+            free()
+        else:
+            task.add_done_callback(free)
 
     def _forget(self, run_id: str) -> None:
         handle, size = self._finished.pop(run_id, (None, 0))

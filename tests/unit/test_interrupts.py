@@ -167,3 +167,57 @@ def test_benchmark_report_when_resume_section_spliced_then_it_sits_before_costs_
     twice = splice_section(once, "## Approve and resume", "## Approve and resume\n\nv2\n")
     assert "v1" not in twice and "v2" in twice and twice.endswith("## AG-UI\n\nlast\n")
     assert twice.count("## Approve and resume") == 1
+
+
+def test_registry_when_abandoned_run_still_runs_then_its_thread_stays_taken() -> None:
+    """A chain that ignores its cancellation is abandoned (its run ends) but still runs
+    and has not saved its checkpoint: a second resume let in then ran the tool twice."""
+    import asyncio
+    import logging
+
+    from langchain_core.runnables import RunnableLambda
+
+    from jupyter_lcsse.dialects.native import NativeDialect
+    from jupyter_lcsse.streaming.limits import RunLimits
+    from jupyter_lcsse.streaming.registry import RunRegistry, ThreadBusy
+
+    release = asyncio.Event
+
+    async def main() -> None:
+        done = release()
+
+        async def stubborn(_: Any) -> str:
+            while not done.is_set():
+                try:
+                    await done.wait()
+                except asyncio.CancelledError:
+                    continue  # ignores the cancellation, as a badly written tool may
+            return "late"
+
+        registry = RunRegistry(
+            limits=RunLimits(cancel_timeout=0.05, orphan_timeout=0),
+            log=logging.getLogger("test"),
+            new_dialect=NativeDialect,
+        )
+        key = ("chain", "t1")
+        registry.claim_thread(key)
+        run = registry.create(
+            chain="chain", runnable=RunnableLambda(stubborn), input=1, config=None, thread=key
+        )
+        try:
+            await asyncio.sleep(0.01)
+            run.cancel()
+            await run.wait()  # abandoned after cancel_timeout: the run has ended
+            assert run.status == "cancelled" and not run.stopped
+            with pytest.raises(ThreadBusy):
+                registry.claim_thread(key)
+        finally:
+            done.set()  # lets the stubborn chain stop, so a failure here fails fast
+        for _ in range(100):
+            if run.stopped:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0)
+        registry.claim_thread(key)  # the chain has stopped: the thread is free again
+
+    asyncio.run(main())
