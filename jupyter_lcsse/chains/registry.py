@@ -36,7 +36,8 @@ from langchain_core.runnables import Runnable
 from jupyter_lcsse.chains.message_input import MessageInputError, MessageSchema
 from jupyter_lcsse.core.masking import EXCERPT, excerpt, public_message, public_url
 from jupyter_lcsse.offline.model import OfflineChatModel
-from jupyter_lcsse.streaming.adapters import MODES, Mode, choose_mode, is_graph
+from jupyter_lcsse.streaming.adapters import MODES, Mode, choose_mode
+from jupyter_lcsse.streaming.graphs import is_graph, unwrapped
 
 ENTRY_POINT_GROUP = "jupyter_lcsse.chains"
 MAX_INPUT_MESSAGE = 300  # characters of a 422's reason; the schema's part is bounded too
@@ -81,22 +82,35 @@ class Chain:
         """The adapter mode for a request's ``"mode"`` (None: this chain's default).
 
         Raises ``ValueError`` naming the modes for an unknown one (quoting an excerpt
-        of it: the client's ``"mode"`` may be anything, 60 KB or a key).
+        of it: the client's ``"mode"`` may be anything, 60 KB or a key), and for "text"
+        or "events" on a graph with a checkpointer: only the graph mode reads the
+        checkpoint, so in those a run that stops at an interrupt would end "complete"
+        with its question lost (and "text" would send LangGraph's ``__interrupt__``
+        item as if it were the answer).
         """
         key = requested or self.mode
         mode = self._modes.get(key)
         if mode is None:
             try:
-                mode = self._modes[key] = choose_mode(self.runnable, key)
+                mode = choose_mode(self.runnable, key)
             except ValueError as exc:
                 message = str(exc).replace(repr(key), excerpt(key), 1)
                 raise ValueError(public_message(message, MAX_INPUT_MESSAGE)) from exc
+            if mode != "graph" and self.checkpointed:
+                raise ValueError(
+                    f"mode {mode!r} cannot stream a graph with a checkpointer: its threads "
+                    "and interrupts are read in mode 'graph' only (the default for a "
+                    "graph: name no mode, or the mode 'graph')"
+                )
+            self._modes[key] = mode
         return mode
 
     @property
     def checkpointed(self) -> bool:
         """A LangGraph graph with a checkpointer: each run needs a ``thread_id``."""
-        return is_graph(self.runnable) and bool(getattr(self.runnable, "checkpointer", None))
+        return is_graph(self.runnable) and bool(
+            getattr(unwrapped(self.runnable), "checkpointer", None)
+        )
 
     def describe(self) -> dict[str, Any]:
         """The entry ``GET lcsse/api/chains`` lists."""

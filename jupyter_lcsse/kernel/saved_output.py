@@ -121,7 +121,9 @@ def _code_block(text: str, info: str = "") -> str:
 
 def _code_span(text: str) -> str:
     """Inline code that shows ``text`` as it is (one line), whatever backticks it has."""
-    text = " ".join(text.split("\n"))
+    # splitlines: CommonMark ends a line at \r as well as \n, and two such ends (a blank
+    # line) closed the span, leaving the rest of the text to be read as markdown.
+    text = " ".join(text.splitlines())
     longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
     ticks = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""

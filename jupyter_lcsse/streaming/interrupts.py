@@ -32,7 +32,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from jupyter_lcsse.core.masking import excerpt
-from jupyter_lcsse.streaming.adapters import is_graph, state_json, unwrapped
+from jupyter_lcsse.streaming.graphs import is_graph, state_json, unwrapped
 
 __all__ = [
     "APPROVAL",
@@ -313,14 +313,18 @@ def resume_command(command: Any, pending: list[dict[str, Any]]) -> Any:
         )
     value = command["resume"]
     by_id = {p["id"]: p for p in pending}
-    for interrupt_id, answer in _answers(value, pending).items():
+    answers = _answers(value, pending)
+    for interrupt_id, answer in answers.items():
         where = (
             "command.resume"
             if len(pending) == 1 and value is answer
             else (f"command.resume[{interrupt_id!r}]")
         )
         _check_answer(answer, by_id[interrupt_id], where)
-    return Command(resume=value)
+    # Always the map of ids: LangGraph reads a dict whose keys all look like interrupt
+    # ids as such a map, and an empty one ({}: a valid answer to a plain interrupt()) as
+    # a map that answers nothing, so the graph would stop at the same question again.
+    return Command(resume=answers)
 
 
 def can_resume(runnable: Runnable[Any, Any]) -> str | None:
@@ -343,11 +347,21 @@ def command_error(runnable: Runnable[Any, Any], config: RunnableConfig | None) -
     why = can_resume(runnable)
     if why is not None:
         return why
-    if not ((config or {}).get("configurable") or {}).get("thread_id"):
+    configurable = (config or {}).get("configurable") or {}
+    if not configurable.get("thread_id"):
         return (
             '"command" resumes a thread: send its id too, "config": {"configurable": '
             '{"thread_id": "..."}} (the thread_id of the run that stopped; its end event '
             "names it)"
+        )
+    if configurable.get("checkpoint_id"):
+        # From an older checkpoint an interrupt answered since looks open again: the
+        # approved tool would run a second time, which the 409 for a resume sent twice
+        # is there to prevent.
+        return (
+            '"command" resumes a thread where it stopped, its latest checkpoint: send no '
+            '"checkpoint_id" with it (to go back in time, start a run with "input" from '
+            "that checkpoint)"
         )
     return None
 

@@ -59,12 +59,12 @@ from jupyter_lcsse.streaming.adapters import (
     Adapter,
     InterruptWithoutCheckpointer,
     Mode,
-    is_graph,
     make_adapter,
 )
 from jupyter_lcsse.streaming.dialect import Dialect
 from jupyter_lcsse.streaming.events import COUNTED, StreamEvent
 from jupyter_lcsse.streaming.frame_log import FrameLog, ReplayGap
+from jupyter_lcsse.streaming.graphs import is_graph
 from jupyter_lcsse.streaming.inline_parsers import inline_str_parsers
 from jupyter_lcsse.streaming.limits import RunLimits
 

@@ -513,12 +513,31 @@ test("server transport when the resume is a 422 then its message shows and the c
   assert.equal(model.get("status"), "complete");
 });
 
+for (const [status, message] of [
+  [409, "chain 'default': a run of thread t1 is still running; wait for it to end"],
+  [429, "too many runs at once (8): try again in a moment"],
+  [500, "Internal Server Error"],
+]) {
+  test(`server transport when the resume is refused ${status} (not taken) then the cards are answerable again`, async () => {
+    const { model, root } = await interruptedServerView(`int-server-${status}`, [perCall("i1")], { posts: [[status, message]] });
+    button(root, "lcsse-approve").click();
+    await settle(50);
+    assert.match(one(root, "lcsse-status").textContent, new RegExp(`HTTP ${status}`));
+    assert.equal(one(root, "lcsse-interrupt").dataset.state, "open");
+    assert.equal(button(root, "lcsse-approve").disabled, false);
+    button(root, "lcsse-approve").click(); // answered again, once the server takes it
+    await settle(50);
+    assert.equal(one(root, "lcsse-output").textContent, "It is 42.");
+    assert.equal(model.get("status"), "complete");
+  });
+}
+
 test("server transport when the resume is a 409 then its message shows and the card stays decided", async () => {
-  const message = "thread t1 has no pending interrupt";
+  const message = "chain 'default': this thread has no open interrupt to resume (it was answered already, or never asked)";
   const { root } = await interruptedServerView("int-server-409", [perCall("i1")], { posts: [[409, message]] });
   button(root, "lcsse-approve").click();
   await settle(50);
-  assert.match(one(root, "lcsse-status").textContent, new RegExp(`error: HTTP 409: ${message}$`));
+  assert.ok(one(root, "lcsse-status").textContent.endsWith(`error: HTTP 409: ${message}`));
   assert.equal(one(root, "lcsse-interrupt").dataset.state, "sent");
   assert.ok(buttons(root).every((b) => b.disabled));
 });

@@ -204,6 +204,21 @@ def test_saved_output_when_arguments_hold_backticks_then_the_code_block_still_ho
     assert "````" in _visible(html)
 
 
+def test_saved_output_when_a_name_holds_a_lone_carriage_return_then_it_stays_in_its_code_span() -> (
+    None
+):
+    """CommonMark ends a line at a lone ``\r`` too: two of them in a tool name made a
+    blank line that closed its code span, and the rest was read as markdown."""
+    name = "calc\r\r[click](javascript:alert(1))\r\r<b>x</b>"
+    widget = StreamWidget("default", "q", autostart=False)
+    widget.interrupts = [_approval({"expression": "1"}, "", name=name)]
+    widget.status = "interrupted"
+    bundle = widget._bundle()
+    for html in (MarkdownIt("commonmark").render(bundle["text/markdown"]), _nbconvert_html(bundle)):
+        assert _live(html) == [], html
+        assert "javascript:" not in re.sub(r"<code>.*?</code>", "", html, flags=re.S), html
+
+
 # -- what the answered run saves -------------------------------------------------------
 
 

@@ -393,6 +393,31 @@ async def test_kernel_widget_when_thread_answered_elsewhere_then_409_error_and_n
     assert widget.interrupts == [] and RAN == ["6 * 7"]  # the tool ran once
 
 
+class BrokenSaver(InMemorySaver):
+    """A checkpointer that cannot be read (a database that went away)."""
+
+    async def aget_tuple(self, config: Any) -> Any:
+        raise ConnectionError("checkpoint store unreachable\nTraceback ...")
+
+
+async def test_kernel_widget_when_checkpointer_fails_then_error_says_so_not_starting_forever() -> (
+    None
+):
+    widget = StreamWidget(ask_name(BrokenSaver()), "hi", thread_id="t-broken")
+    recording(widget)
+    await asyncio.wait_for(widget.wait(timeout=30), 30)
+    assert widget.status == "error"
+    assert widget.error.endswith(
+        ": could not read the thread's checkpoint: checkpoint store unreachable"
+    ), widget.error
+
+
+async def test_kernel_widget_when_mode_is_events_on_a_checkpointed_graph_then_value_error() -> None:
+    """In "events" the run ended "complete" and its approval was lost."""
+    with pytest.raises(ValueError, match="read in mode 'graph' only"):
+        StreamWidget(approval_agent(), SIX_BY_SEVEN, mode="events")
+
+
 async def test_kernel_widget_when_widget_made_on_a_waiting_thread_then_it_learns_what_is_open() -> (
     None
 ):

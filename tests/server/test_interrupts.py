@@ -548,6 +548,22 @@ async def test_resume_errors_when_request_is_wrong_then_clear_4xx(
         ("approval_agent", resume(thread(), APPROVE), 409, "no open interrupt"),
         ("default", resume(config, APPROVE), 422, "not a LangGraph graph"),
         ("ask_name_forgetful", resume(config, "Ada"), 422, "no checkpointer"),
+        (  # from an older checkpoint an answered interrupt looks open: a tool twice
+            "approval_agent",
+            resume({"configurable": {**config["configurable"], "checkpoint_id": "1"}}, APPROVE),
+            422,
+            'send no "checkpoint_id"',
+        ),
+        # Only the graph mode reads the checkpoint: in the others an interrupt was lost
+        # (the run ended "complete"; text mode sent LangGraph's __interrupt__ as data).
+        ("approval_agent", {**resume(config, APPROVE), "mode": "events"}, 422, "mode 'graph'"),
+        ("approval_agent", {**resume(config, APPROVE), "mode": "text"}, 422, "mode 'graph'"),
+        (
+            "approval_agent",
+            {"input": SIX_BY_SEVEN, "config": thread(), "mode": "events"},
+            422,
+            "cannot stream a graph with a checkpointer",
+        ),
     ]
     for chain, body, code, words in cases:
         got, message = await refused(jp_fetch, chain, body)
@@ -555,6 +571,27 @@ async def test_resume_errors_when_request_is_wrong_then_clear_4xx(
     # Nothing above touched the thread: the right answer still resumes it.
     resumed = await sse_fetch(*STREAM, "approval_agent", "stream", body=resume(config, APPROVE))
     assert resumed.text == ANSWER_42
+
+
+async def test_resume_when_two_sent_at_once_then_one_runs_the_tool_and_the_other_is_409(
+    jp_fetch: Any, sse_fetch: SSEFetch
+) -> None:
+    config = thread()
+    await stream(sse_fetch, "counted_approval", {"input": SIX_BY_SEVEN, "config": config})
+    body = json.dumps({"chain": "counted_approval", **resume(config, APPROVE)})
+
+    async def post() -> int:
+        try:
+            response = await jp_fetch("lcsse", "api", "runs", method="POST", body=body)
+        except HTTPClientError as exc:
+            return exc.code
+        run_id = json.loads(response.body)["id"]
+        await sse_fetch("lcsse", "api", "runs", run_id, "events")
+        return response.code
+
+    codes = await asyncio.gather(post(), post())
+    assert sorted(codes) == [201, 409]
+    assert TOOL_RUNS == ["multiply(6, 7)"]
 
 
 async def test_thread_when_its_run_is_still_running_then_another_run_on_it_is_409(

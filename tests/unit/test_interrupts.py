@@ -85,10 +85,43 @@ def pending(*interrupts: Interrupt) -> list[dict[str, Any]]:
     return [interrupt_payload(i) for i in interrupts]
 
 
-def test_resume_when_answer_fits_then_command_carries_it_unchanged() -> None:
+def test_resume_when_answer_fits_then_command_carries_it_unchanged_by_interrupt_id() -> None:
     value = {"decisions": [{"type": "approve"}, {"type": "reject", "message": "no"}]}
     command = resume_command({"resume": value}, pending(batched("a", "b")))
-    assert isinstance(command, Command) and command.resume == value
+    assert isinstance(command, Command) and command.resume == {ID_A: value}
+
+
+def test_resume_when_answer_is_an_empty_object_then_the_graph_gets_it() -> None:
+    """``Command(resume={})`` is an empty map of interrupt ids to LangGraph: the graph
+    stopped at the same question again instead of reading ``{}`` as the answer."""
+    import asyncio
+    from typing import TypedDict
+
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.types import interrupt
+
+    from jupyter_lcsse.streaming.interrupts import checked_resume
+
+    class State(TypedDict, total=False):
+        got: Any
+
+    def ask(_: State) -> State:
+        return {"got": interrupt("options, as an object")}
+
+    builder = StateGraph(State)
+    builder.add_node("ask", ask)
+    builder.add_edge(START, "ask")
+    builder.add_edge("ask", END)
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "t"}}
+
+    async def main() -> Any:
+        await graph.ainvoke({}, config)
+        command = await checked_resume(graph, config, {"resume": {}})
+        return await graph.ainvoke(command, config)
+
+    assert asyncio.run(main()) == {"got": {}}
 
 
 @pytest.mark.parametrize(
@@ -118,7 +151,7 @@ def test_resume_when_nothing_is_open_then_409() -> None:
 def test_resume_when_schema_given_then_answer_is_checked_against_it() -> None:
     schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
     open_ = pending(Interrupt(value="how many?", id=ID_A, response_schema=schema))
-    assert resume_command({"resume": {"n": 3}}, open_).resume == {"n": 3}
+    assert resume_command({"resume": {"n": 3}}, open_).resume == {ID_A: {"n": 3}}
     with pytest.raises(ResumeError, match="response_schema: 'n' is a required property"):
         resume_command({"resume": {"m": 3}}, open_)
 

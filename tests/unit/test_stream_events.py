@@ -9,8 +9,9 @@ from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, AIMessageChunk, ToolMessage
 from langchain_core.messages.tool import tool_call_chunk
 
-from jupyter_lcsse.streaming.adapters import choose_mode, is_graph, make_adapter
+from jupyter_lcsse.streaming.adapters import choose_mode, make_adapter
 from jupyter_lcsse.streaming.events import StreamEvent
+from jupyter_lcsse.streaming.graphs import is_graph
 from jupyter_lcsse.streaming.translator import ChunkTranslator
 
 

@@ -207,7 +207,11 @@ export class ServerTransport {
     } catch (error) {
       if (stream !== this.stream) return; // replaced by a newer run
       const aborted = stream.abort.signal.aborted; // stopped before the server answered
-      if (resume && !aborted && error.status === 422) store.reopen(); // the user can fix the answer
+      // The answer was not taken (a 422 to fix, a thread still busy, a server or network
+      // failure): the cards are answerable again. Only a 409 saying nothing is open means
+      // the thread was answered already (elsewhere, or twice): that decision stands.
+      const answered = error.status === 409 && /no open interrupt/.test(String(error.message));
+      if (resume && !aborted && !answered) store.reopen();
       store.resuming = null;
       if (!aborted) this.fail(stream, String(error.message || error));
     }

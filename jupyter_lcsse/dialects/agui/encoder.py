@@ -204,7 +204,7 @@ class AguiDialect:
         self._answered: set[str] = set()
         self._used: set[str] = set()  # message ids given out: one per message per run
         self._interrupts: list[dict[str, Any]] = []  # what the graph asks, for the end
-        # A resumed thread's messages (``adapters.message_dict``'s), shown at the start.
+        # A resumed thread's messages (``graphs.message_dict``'s), shown at the start.
         self._history = None if history is None else list(history)
         self._ended = False
 

@@ -54,7 +54,7 @@ from jupyter_lcsse.dialects.agui.interrupts import (
     resume_command,
 )
 from jupyter_lcsse.dialects.agui.messages import AguiMessageError, agui_to_langchain
-from jupyter_lcsse.streaming.adapters import is_graph, state_json, unwrapped
+from jupyter_lcsse.streaming.graphs import is_graph, state_json, unwrapped
 from jupyter_lcsse.streaming.interrupts import interrupt_payload
 
 __all__ = ["AguiInputError", "AguiRun", "check_thread", "parse_run_input"]

@@ -1,6 +1,6 @@
 """A graph state's messages as AG-UI messages, for ``MESSAGES_SNAPSHOT``.
 
-The state's messages reach the encoder as the plain dicts ``adapters.message_dict``
+The state's messages reach the encoder as the plain dicts ``graphs.message_dict``
 writes (type, content, id, tool calls), so this direction needs no LangChain: the
 encoder imports it from here (import-linter keeps the encoder free of LangChain);
 ``messages.py`` converts the other way, AG-UI input into LangChain messages.
@@ -38,7 +38,7 @@ def _content_text(content: Any) -> str:
 
 
 def state_messages_to_agui(messages: Sequence[Any], id_prefix: str = "msg") -> list[Message]:
-    """A graph state's messages (as ``adapters.message_dict`` writes them) for
+    """A graph state's messages (as ``graphs.message_dict`` writes them) for
     ``MESSAGES_SNAPSHOT``. A message without an id gets one from its position, unless
     another message already has that one (a client may call its own ``msg-0``)."""
     out: list[Message] = []

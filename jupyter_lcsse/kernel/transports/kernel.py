@@ -42,6 +42,7 @@ from jupyter_lcsse.dialects.native import NativeDialect
 from jupyter_lcsse.kernel.transports.base import Transport, log, running_loop
 from jupyter_lcsse.kernel.widget_input import ChainInfo, WidgetInput, plan_input, thread_config
 from jupyter_lcsse.streaming.adapters import Mode
+from jupyter_lcsse.streaming.graphs import unwrapped
 from jupyter_lcsse.streaming.interrupts import (
     ResumeError,
     can_resume,
@@ -236,7 +237,8 @@ class KernelTransport(Transport):
             )
             return
         registry = kernel_runs()
-        key = (f"{host.chain_name}@{id(self._runnable):x}", str(thread_id))
+        # The graph itself, not its wrapper: two with_config() views share one saver.
+        key = (f"{host.chain_name}@{id(unwrapped(self._runnable)):x}", str(thread_id))
         try:
             registry.claim_thread(key)
         except ThreadBusy as exc:
@@ -259,11 +261,19 @@ class KernelTransport(Transport):
                 message += " (in the widget: answer its cards, or w.resume(...), w.approve() ...)"
             # What the checkpoint says is open now (a widget made on a waiting thread
             # learns what it waits for; nothing, after an answer sent twice).
-            still_open = await open_interrupts(self._runnable, run_config)
+            with contextlib.suppress(Exception):  # else: what the widget had open
+                still_open = await open_interrupts(self._runnable, run_config)
             self._refuse(f"chain {host.chain_name!r}: {message}", still_open)
             return
         except TooManyRuns as exc:
             self._refuse(f"chain {host.chain_name!r}: {exc}", still_open)
+            return
+        except Exception as exc:  # the checkpointer failed (a saver of the user's own)
+            self._refuse(
+                f"chain {host.chain_name!r}: could not read the thread's checkpoint: "
+                f"{safe_error_message(exc, ())}",
+                still_open,
+            )
             return
         finally:
             registry.release_thread(key)  # a no-op once the run holds it
