@@ -186,6 +186,50 @@ def test_bounded_saver_when_past_its_limit_then_least_recent_thread_is_forgotten
         BoundedMemorySaver(max_threads=0)
 
 
+def test_bounded_saver_when_a_thread_runs_long_then_old_checkpoints_and_values_are_cut() -> None:
+    """``InMemorySaver`` keeps a checkpoint per step with the whole message list as it
+    was: a long conversation grew quadratically. The cut keeps the newest few, and the
+    thread goes on (its whole history, and an interrupt, in the latest one)."""
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.graph import END, START, MessagesState, StateGraph
+    from langgraph.types import interrupt
+
+    def reply(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage(f"reply {len(state['messages'])}")]}
+
+    def confirm(state: MessagesState) -> dict[str, Any]:
+        if len(state["messages"]) < 40:
+            return {}
+        return {"messages": [AIMessage(f"confirmed: {interrupt('sure?')}")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("reply", reply)
+    builder.add_node("confirm", confirm)
+    builder.add_edge(START, "reply")
+    builder.add_edge("reply", "confirm")
+    builder.add_edge("confirm", END)
+    saver = BoundedMemorySaver(keep_checkpoints=3)
+    graph = builder.compile(checkpointer=saver)
+    config: Any = {"configurable": {"thread_id": "long"}}
+    for turn in range(20):
+        graph.invoke({"messages": [HumanMessage(f"turn {turn}")]}, config)
+    assert len(saver.storage["long"][""]) == 3
+    assert len([k for k in saver.blobs if k[0] == "long" and k[2] == "messages"]) <= 3
+    assert len(saver.writes) <= 3
+    state = graph.get_state(config)
+    assert len(state.values["messages"]) == 40 and state.interrupts  # all of it, and waiting
+    done = graph.invoke(Command(resume={state.interrupts[0].id: "yes"}), config)
+    assert done["messages"][-1].content == "confirmed: yes"
+    assert len(saver.storage["long"][""]) == 3
+    unbounded = InMemorySaver()
+    graph = builder.compile(checkpointer=unbounded)
+    for turn in range(20):
+        graph.invoke({"messages": [HumanMessage(f"turn {turn}")]}, config)
+    assert len(unbounded.storage["long"][""]) > 20  # what the cut saves
+    with pytest.raises(ValueError, match="keep_checkpoints must be at least 1"):
+        BoundedMemorySaver(keep_checkpoints=0)
+
+
 def test_benchmark_report_when_resume_section_spliced_then_it_sits_before_costs_and_replaces() -> (
     None
 ):
