@@ -47,6 +47,7 @@ from urllib.parse import quote
 import httpx
 
 from jupyter_lcsse.client.run_state import RunState, TypedEvent, typed
+from jupyter_lcsse.core.questions import question_of
 from jupyter_lcsse.core.sse import ServerSentEvent, SSEDecoder
 
 __all__ = ["EventStream", "LCSSEClient", "RunInterrupted", "SSEHTTPError"]
@@ -87,8 +88,7 @@ def _what_it_asks(interrupt: dict[str, Any]) -> str:
         names = ", ".join(str(a.get("name")) for a in interrupt.get("actions") or ())
         return f"a decision on {names or 'a tool call'} (interrupt {interrupt.get('id')})"
     value = interrupt.get("value")
-    question = value.get("question") if isinstance(value, dict) else value
-    shown = question if isinstance(question, str) else json.dumps(question)
+    shown = question_of(value) or json.dumps(value)
     return f"{shown[:200]} (interrupt {interrupt.get('id')})"
 
 

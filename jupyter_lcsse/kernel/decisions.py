@@ -20,6 +20,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from jupyter_lcsse.core.questions import question_of
+
 __all__ = [
     "answers_by_id",
     "approval_answer",
@@ -69,8 +71,7 @@ def _actions(pending: list[dict[str, Any]], shortcut: str) -> list[tuple[str, di
 
 def _question(interrupt: dict[str, Any]) -> str:
     value = interrupt.get("value")
-    question = value.get("question") if isinstance(value, dict) else value
-    text = question if isinstance(question, str) else repr(question)
+    text = question_of(value) or repr(value)
     return text if len(text) <= 80 else text[:79] + "…"
 
 

@@ -20,6 +20,8 @@ import json
 import re
 from typing import Any
 
+from jupyter_lcsse.core.questions import question_of
+
 __all__ = [
     "answers_markdown",
     "answers_text",
@@ -140,13 +142,10 @@ def _json(value: Any, *, indent: int | None = None) -> str:
 
 def _question(value: Any) -> tuple[str, bool]:
     """An input interrupt's question as text, and whether that is all its value says."""
-    if isinstance(value, str):
-        return value, True
-    if isinstance(value, dict):
-        for key in ("question", "message"):
-            if isinstance(value.get(key), str):
-                return value[key], len(value) == 1
-    return "", False
+    question = question_of(value)
+    if question is None:
+        return "", False
+    return question, isinstance(value, str) or len(value) == 1
 
 
 def _actions(interrupt: dict[str, Any]) -> list[dict[str, Any]]:

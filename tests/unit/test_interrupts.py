@@ -298,3 +298,21 @@ def test_registry_when_abandoned_run_still_runs_then_its_thread_stays_taken() ->
         registry.claim_thread(key)  # the chain has stopped: the thread is free again
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("value", "question"),
+    [
+        ("What is your name?", "What is your name?"),
+        ({"question": "How many?", "max": 3}, "How many?"),
+        ({"question": " ", "message": "Say more"}, "Say more"),
+        ({"options": [1, 2]}, None),
+        ("   ", None),
+        (42, None),
+    ],
+)
+def test_question_of_when_value_asks_in_words_then_that_question(value: Any, question: Any) -> None:
+    """One rule for the widget's shortcuts, the saved output, AG-UI and the client."""
+    from jupyter_lcsse.core.questions import question_of
+
+    assert question_of(value) == question

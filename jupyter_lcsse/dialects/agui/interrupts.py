@@ -33,6 +33,7 @@ from typing import Any
 from ag_ui.core import Interrupt, ResumeEntry
 
 from jupyter_lcsse.core.masking import excerpt
+from jupyter_lcsse.core.questions import question_of
 from jupyter_lcsse.dialects.native import to_json
 
 __all__ = [
@@ -135,17 +136,6 @@ def approval_schema(allowed: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _question(value: Any) -> str | None:
-    """What a plain interrupt asks, when its value says it in words."""
-    if isinstance(value, str) and value.strip():
-        return value
-    if isinstance(value, dict):
-        for key in ("question", "message"):
-            if isinstance(value.get(key), str) and value[key].strip():
-                return str(value[key])
-    return None
-
-
 def agui_interrupts(payloads: Sequence[dict[str, Any]]) -> list[Interrupt]:
     """The ``Interrupt`` objects of ``RUN_FINISHED``'s interrupt outcome: one per
     approval action (``tool_call``, bound to its call), one per plain interrupt
@@ -188,7 +178,7 @@ def agui_interrupts(payloads: Sequence[dict[str, Any]]) -> list[Interrupt]:
             Interrupt(
                 id=graph_id,
                 reason="input_required",
-                message=_question(value),
+                message=question_of(value),
                 response_schema=_json(schema) if isinstance(schema, dict) else None,
                 metadata={"langgraphInterruptId": graph_id, "value": value},
             )
