@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any, Literal
 
 from langchain_core.documents import Document
-from langchain_core.messages import BaseMessage, ToolMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.tools import BaseTool
@@ -41,12 +41,18 @@ from jupyter_lcsse.streaming.events import (
     DATA,
     INTERRUPT,
     MESSAGE,
+    REASONING,
     SOURCES,
     STATE,
+    STATE_DELTA,
+    SUBAGENT_REASONING,
+    SUBAGENT_TEXT,
     StreamEvent,
 )
 from jupyter_lcsse.streaming.graphs import is_graph, state_json, unwrapped
 from jupyter_lcsse.streaming.interrupts import interrupt_payload, needs_checkpointer_message
+from jupyter_lcsse.streaming.state_deltas import StateDiffer
+from jupyter_lcsse.streaming.subagents import SubagentTracker
 from jupyter_lcsse.streaming.translator import ChunkTranslator
 
 __all__ = [
@@ -167,6 +173,11 @@ class InterruptWithoutCheckpointer(RuntimeError):
 
 
 class GraphAdapter(Adapter):
+    """LangGraph's own stream of the graph and its subgraphs (module doc). Items of a
+    subgraph (``subagents.py``) come out named by their subagent; the root's state goes
+    out as a patch per step that changed it (``state_deltas.py``) and once whole at the
+    end."""
+
     mode: Mode = "graph"
 
     def __init__(self, *, max_source_chars: int = 1000) -> None:
@@ -175,6 +186,9 @@ class GraphAdapter(Adapter):
         self._output_keys: frozenset[str] | None = None
         self._interrupts: dict[str, Any] = {}  # id -> LangGraph's Interrupt, in order
         self.checkpointed = True
+        self.subagents = SubagentTracker()
+        self.differ = StateDiffer()
+        self._root_text_ids: set[str | None] = set()  # AI messages whose text went out
 
     def stream(
         self, runnable: Runnable[Any, Any], input: Any, config: RunnableConfig | None
@@ -189,20 +203,27 @@ class GraphAdapter(Adapter):
             getattr(unwrapped(runnable), "checkpointer", None)
             or configurable.get("__pregel_checkpointer")
         )
-        return runnable.astream(input, config, stream_mode=GRAPH_STREAM_MODES)
+        return runnable.astream(input, config, stream_mode=GRAPH_STREAM_MODES, subgraphs=True)
 
     def translate(self, item: Any) -> Iterable[StreamEvent]:
-        mode, payload = item
+        ns, mode, payload = item
+        if ns:
+            return self._inside(ns, mode, payload)
         if mode == "messages":
             message, metadata = payload
             node = metadata.get("langgraph_node") if isinstance(metadata, dict) else None
-            return self.translator.message(message, node)
+            if isinstance(message, ToolMessage):
+                return [
+                    *self.subagents.answered(message.tool_call_id),
+                    *self.translator.message(message, node),
+                ]
+            events = self.translator.message(message, node)
+            if events and isinstance(message, AIMessage | AIMessageChunk):
+                self._root_text_ids.add(message.id)
+            return events
         if mode == "tasks":
-            name = str(payload.get("name"))
-            started = "result" not in payload and "error" not in payload
-            events = [] if started else self.translator.close_calls(node=name)
-            status = "started" if started else "finished"
-            events.append(self.translator.step(name, status, "node"))
+            events = self.subagents.task(ns, payload)
+            events.extend(self._step(payload, str(payload.get("name"))))
             return events
         if mode == "values":
             if isinstance(payload, dict) and "__interrupt__" in payload:
@@ -210,17 +231,67 @@ class GraphAdapter(Adapter):
                     self._interrupts.setdefault(str(getattr(interrupt, "id", "")), interrupt)
                 payload = {k: v for k, v in payload.items() if k != "__interrupt__"}
             self.state = payload
-            return ()
+            patch = self.differ.patch(self._output(payload))
+            return (StreamEvent(STATE_DELTA, {"patch": patch}),) if patch else ()
         if mode == "custom":  # what a node wrote with get_stream_writer(): data, as it is
             return (StreamEvent(DATA, payload),)
         return ()
+
+    def _step(self, payload: dict[str, Any], node_key: str) -> list[StreamEvent]:
+        name = str(payload.get("name"))
+        started = "result" not in payload and "error" not in payload
+        events = [] if started else self.translator.close_calls(node=node_key)
+        events.append(self.translator.step(name, "started" if started else "finished", "node"))
+        return events
+
+    def _inside(self, ns: tuple[str, ...], mode: str, payload: Any) -> list[StreamEvent]:
+        """An item of a subgraph: its events, each naming its subagent."""
+        if mode == "values":  # a subgraph's own state: the root's says what it changed
+            self.subagents.enter(ns, None, visible=False)
+            return []
+        prefix = "|".join(ns)
+        if mode == "messages":
+            message, metadata = payload
+            metadata = metadata if isinstance(metadata, dict) else {}
+            agent, events = self.subagents.enter(ns, metadata.get("lc_agent_name"), visible=True)
+            node = f"{prefix}|{metadata.get('langgraph_node')}"  # its calls are its own
+            said = self.translator.message(message, node)
+        elif mode == "tasks":
+            metadata = payload.get("metadata") or {}
+            agent, events = self.subagents.enter(ns, metadata.get("lc_agent_name"), visible=True)
+            events.extend(self.subagents.task(ns, payload))
+            said = self._step(payload, f"{prefix}|{payload.get('name')}")
+        elif mode == "custom":
+            agent, events = self.subagents.enter(ns, None, visible=True)
+            said = [StreamEvent(DATA, payload)]
+        else:
+            return []
+        for event in said:
+            events.append(_named(event, agent.id))
+        return events
 
     @property
     def interrupts(self) -> list[str]:
         return list(self._interrupts)
 
+    def _output(self, state: Any) -> Any:
+        if isinstance(state, dict) and self._output_keys is not None:
+            return {key: value for key, value in state.items() if key in self._output_keys}
+        return state
+
+    def _answer_not_sent(self, state: Any) -> list[StreamEvent]:
+        """The final answer, when a subagent wrote it: the last AI message of the final
+        state, as ``message`` (a client reading only ``message`` gets the answer)."""
+        messages = state.get("messages") if isinstance(state, dict) else None
+        last = messages[-1] if isinstance(messages, list) and messages else None
+        if not isinstance(last, AIMessage) or last.tool_calls or last.id in self._root_text_ids:
+            return []
+        text = last.text if isinstance(last.text, str) else ""
+        return [StreamEvent(MESSAGE, text)] if text else []
+
     def finish(self) -> list[StreamEvent]:
         events = super().finish()
+        events.extend(self.subagents.close(self.interrupts))
         if self._interrupts:
             if not self.checkpointed:
                 raise InterruptWithoutCheckpointer(needs_checkpointer_message(self.interrupts))
@@ -229,12 +300,25 @@ class GraphAdapter(Adapter):
                 StreamEvent(INTERRUPT, interrupt_payload(i, messages))
                 for i in self._interrupts.values()
             )
-        state = self.state
-        if isinstance(state, dict) and self._output_keys is not None:
-            state = {key: value for key, value in state.items() if key in self._output_keys}
+        state = self._output(self.state)
+        events.extend(self._answer_not_sent(state))
         if state is not None:
             events.append(StreamEvent(STATE, state_json(state)))
         return events
+
+
+def _named(event: StreamEvent, agent_id: str) -> StreamEvent:
+    """``event`` as it goes out from inside subagent ``agent_id``: its text as
+    ``subagent_text`` (``message`` stays the answer's, plain text), every JSON payload
+    with ``"subagent": agent_id``."""
+    kind, data, origin = event
+    if kind == MESSAGE:
+        return StreamEvent(SUBAGENT_TEXT, {"subagent": agent_id, "delta": data}, origin)
+    if kind == REASONING:
+        return StreamEvent(SUBAGENT_REASONING, {"subagent": agent_id, "delta": data}, origin)
+    if isinstance(data, dict):
+        return StreamEvent(kind, {**data, "subagent": agent_id}, origin)
+    return StreamEvent(kind, {"subagent": agent_id, "value": data}, origin)
 
 
 _STEP_EVENTS = {

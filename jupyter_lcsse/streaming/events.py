@@ -33,9 +33,24 @@ USAGE = "usage"
 DATA = "data"
 STATE = "state"
 INTERRUPT = "interrupt"  # a graph waits for a human: one per open interrupt, before state
+SUBAGENT = "subagent"  # a subgraph (an agent inside the graph) started, finished or failed
+SUBAGENT_TEXT = "subagent_text"  # a subagent's own answer text: {"subagent", "delta"}
+SUBAGENT_REASONING = "subagent_reasoning"  # ... and its reasoning: {"subagent", "delta"}
+STATE_DELTA = "state_delta"  # the graph's state changed in a step: {"patch": [RFC 6902]}
 
 # What counts as a chunk of output (the status figures and time to first token).
-COUNTED = frozenset({MESSAGE, REASONING, TOOL_CALL_START, TOOL_CALL_DELTA, SOURCES, DATA})
+COUNTED = frozenset(
+    {
+        MESSAGE,
+        REASONING,
+        SUBAGENT_TEXT,
+        SUBAGENT_REASONING,
+        TOOL_CALL_START,
+        TOOL_CALL_DELTA,
+        SOURCES,
+        DATA,
+    }
+)
 ANSWER_KEYS = ("answer", "output", "result", "response", "text")
 _USAGE_KEYS = ("input_tokens", "output_tokens", "total_tokens")
 
