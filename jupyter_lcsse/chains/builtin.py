@@ -39,7 +39,13 @@ from jupyter_lcsse.chains.registry import OFFLINE_NOTE, Chain, ChatModelChoice
 from jupyter_lcsse.offline.model import format_sources
 from jupyter_lcsse.offline.retriever import DocsRetriever
 
-__all__ = ["build_agent_chain", "build_approval_agent_chain", "build_rag_chain", "calculate"]
+__all__ = [
+    "build_agent_chain",
+    "build_approval_agent_chain",
+    "build_rag_chain",
+    "calculate",
+    "search_docs_tool",
+]
 
 AGENT_PROMPT = (
     "You are a helpful assistant in a Jupyter notebook. Use the calculator for "
@@ -108,6 +114,12 @@ def _tools(retriever: DocsRetriever) -> list[BaseTool]:
     # model reads), not the end of the agent's run.
     calculator.handle_tool_error = True
 
+    return [calculator, search_docs_tool(retriever)]
+
+
+def search_docs_tool(retriever: DocsRetriever) -> BaseTool:
+    """The docs search the agents and the planner's researcher use."""
+
     @tool
     def search_docs(query: str) -> str:
         """Search the jupyter-lcsse docs and tutorial notebooks; returns the best passages."""
@@ -116,7 +128,7 @@ def _tools(retriever: DocsRetriever) -> list[BaseTool]:
             return "No passage of the docs matches that."
         return format_sources(documents)
 
-    return [calculator, search_docs]
+    return search_docs
 
 
 def build_agent_chain(choice: ChatModelChoice) -> Chain:

@@ -18,8 +18,10 @@ Quirks, on purpose:
   ``finish_reason``.
 - Tool call ids are made from the turn and the call's index (``call_<turn>_<i>``)
   unless the script names them, so the same script gives the same ids each run.
-- ``{last_tool}`` in a turn's text is replaced by the content of the last tool result
-  in the conversation: a planner can say what its subagent found.
+- Placeholders, in a turn's text and in its calls' string arguments: ``{question}``
+  is the last human message's text, ``{last_tool}`` the content of the last tool result
+  in the conversation, ``{result:NAME}`` that of the last result of tool ``NAME``. So a
+  planner hands the user's question to its subagent and says what the subagent found.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from pydantic import Field
 __all__ = ["ScriptedChatModel"]
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
+_PLACEHOLDER = re.compile(r"\{(question|last_tool|result:[\w-]+)\}")
 Turn = AIMessage | tuple[str, Sequence[dict[str, Any]]] | str
 
 
@@ -59,6 +62,39 @@ def _as_message(turn: Turn) -> AIMessage:
     text, calls = turn
     # An id of "" for now: _turn gives each unnamed call its stable one.
     return AIMessage(content=text, tool_calls=[{"id": "", **c} for c in calls])  # type: ignore[misc]
+
+
+def _content(message: BaseMessage | None) -> str:
+    if message is None:
+        return ""
+    return message.content if isinstance(message.content, str) else str(message.text)
+
+
+def _filler(messages: Sequence[BaseMessage]) -> Any:
+    """A function that fills the placeholders (module doc) in a string, or in every
+    string of a JSON-like value, from ``messages``."""
+
+    def said(name: str) -> str:
+        if name == "question":
+            return _content(
+                next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+            )
+        tools = (m for m in reversed(messages) if isinstance(m, ToolMessage))
+        if name == "last_tool":
+            return _content(next(tools, None))
+        tool_name = name.removeprefix("result:")
+        return _content(next((m for m in tools if m.name == tool_name), None))
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, str):
+            return _PLACEHOLDER.sub(lambda match: said(match.group(1)), value)
+        if isinstance(value, dict):
+            return {key: fill(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [fill(item) for item in value]
+        return value
+
+    return fill
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -103,13 +139,10 @@ class ScriptedChatModel(BaseChatModel):
         )
         index = min(done, len(self.turns) - 1)
         message = _as_message(self.turns[index])
-        last_tool = next((m for m in reversed(messages) if isinstance(m, ToolMessage)), None)
-        text = message.content if isinstance(message.content, str) else ""
-        if "{last_tool}" in text:
-            said = last_tool.content if last_tool is not None else ""
-            text = text.replace("{last_tool}", said if isinstance(said, str) else str(said))
+        fill = _filler(messages)
+        text = fill(message.content if isinstance(message.content, str) else "")
         calls = [
-            {**call, "id": call.get("id") or f"call_{index}_{i}"}
+            {**call, "id": call.get("id") or f"call_{index}_{i}", "args": fill(call["args"])}
             for i, call in enumerate(message.tool_calls)
         ]
         return index, AIMessage(content=text, tool_calls=calls)

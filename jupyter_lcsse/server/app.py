@@ -22,6 +22,7 @@ from jupyter_lcsse.chains.builtin import (
     build_approval_agent_chain,
     build_rag_chain,
 )
+from jupyter_lcsse.chains.planner import build_planner_chain
 from jupyter_lcsse.chains.registry import (
     DEFAULT_SYSTEM_PROMPT,
     Chain,
@@ -74,8 +75,9 @@ class LCSSEApp(ExtensionApp):
         help=(
             "Offer the built-in 'agent' (create_agent with a calculator and a docs search), "
             "'approval_agent' (the same agent, asking before it calculates: an interrupt "
-            "with a checkpointer) and 'rag' (answers from the project's docs) chains beside "
-            "'default'. They use the same model as 'default'."
+            "with a checkpointer), 'rag' (answers from the project's docs) and 'planner' (a "
+            "todo list in state and a 'researcher' subagent) chains beside 'default'. They "
+            "use the same model as 'default'."
         ),
     ).tag(config=True)
 
@@ -273,6 +275,9 @@ class LCSSEApp(ExtensionApp):
             builtins["agent"] = build_agent_chain(choice)
             builtins["approval_agent"] = build_approval_agent_chain(choice)
             builtins["rag"] = build_rag_chain(choice)
+            builtins["planner"] = build_planner_chain(
+                choice, tokens_per_second=self.offline_tokens_per_second
+            )
         chains: dict[str, Chain] = load_chains(self.chains, builtins, self.log)
         token = getattr(self.serverapp, "identity_provider", None)
         secrets = [getattr(token, "token", "") or "", *self.extra_secrets]

@@ -75,6 +75,13 @@ def _tool_call_ids(task_input: Any) -> list[str]:
     return ids
 
 
+def _interrupt_id(interrupt: Any) -> str:
+    """An ``Interrupt``'s id; a ``tasks`` item of a subgraph carries them as dicts."""
+    if isinstance(interrupt, dict):
+        return str(interrupt.get("id", ""))
+    return str(getattr(interrupt, "id", interrupt))
+
+
 class SubagentTracker:
     """The subagents of one run, by namespace (see the module doc)."""
 
@@ -127,7 +134,7 @@ class SubagentTracker:
         agent = self._by_ns.get(ns_child)
         if agent is None or agent.status != "running":
             return []
-        interrupts = [str(getattr(i, "id", i)) for i in payload.get("interrupts") or ()]
+        interrupts = [_interrupt_id(i) for i in payload.get("interrupts") or ()]
         error = payload.get("error")
         return self._end(ns_child, agent, error=error, interrupts=interrupts)
 
