@@ -189,7 +189,10 @@ def make_parallel_planner() -> Runnable[Any, Any]:
 
     worker = create_agent(
         ScriptedChatModel(
-            turns=[("Looking.", [{"name": "look_up", "args": {"topic": "{question}"}}]), "{last_tool}"],
+            turns=[
+                ("Looking.", [{"name": "look_up", "args": {"topic": "{question}"}}]),
+                "{last_tool}",
+            ],
             tokens_per_second=400,  # both at a pace, so their tokens interleave
         ),
         tools=[look_up],
