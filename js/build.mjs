@@ -1,6 +1,7 @@
 // Bundle the widget's page code (js/src/) into the static file the package ships,
 // jupyter_lcsse/static/widget.js, with esbuild: one ES module that anywidget loads as
-// it is (`export default { initialize, render }`), markdown-it and temml inside.
+// it is (`export default { initialize, render }`), markdown-it, temml and fast-json-patch
+// (the live state's RFC 6902 patches) inside.
 //
 //   node js/build.mjs           write the bundle (commit it: installs need no Node)
 //   node js/build.mjs --check   exit 1 when the committed bundle is not what the

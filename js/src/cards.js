@@ -1,10 +1,11 @@
-// The cards around the answer: the reasoning (collapsed), one card per tool call (its
-// arguments as they stream, then its result), and the retrieved sources. Every builder
-// makes elements and sets text and attributes: a tool's name, arguments or result, or a
-// source's title, with `<script>` or `<img onerror=...>` in it, shows as text. Source
-// links only ever point to https addresses.
+// The cards around the answer: the reasoning (collapsed), a tool call's card (its
+// arguments as they stream, then its result; timeline.js lays them out), and the
+// retrieved sources. Every builder makes elements and sets text and attributes: a
+// tool's name, arguments or result, or a source's title, with `<script>` or
+// `<img onerror=...>` in it, shows as text. Source links only ever point to https
+// addresses.
 
-import { h, setText } from "./dom.js";
+import { autoOpen, h, setText } from "./dom.js";
 import { asText, isObject } from "./values.js";
 
 /** The reasoning: collapsed, shown only once there is some. */
@@ -43,7 +44,7 @@ function argsText(call) {
  * minimal fonts have no glyph for one), its arguments as they stream, its result.
  * Open until the result came, then closed; once the user opened or closed it, left alone.
  */
-function toolCard() {
+export function toolCard() {
   const el = h("details", "lcsse-tool");
   const summary = h("summary", "lcsse-tool-summary");
   const name = h("span", "lcsse-tool-name");
@@ -53,15 +54,7 @@ function toolCard() {
   const result = h("pre", "lcsse-tool-result");
   result.hidden = true;
   el.append(summary, args, result);
-  let auto = true; // the open state this code set last
-  let manual = false;
-  el.open = true;
-  summary.addEventListener("click", () => {
-    manual = true; // the user's click (or Enter on the summary)
-  });
-  el.addEventListener("toggle", () => {
-    if (el.open !== auto) manual = true; // a toggle this code did not make
-  });
+  const want = autoOpen(el, summary, true);
   return {
     el,
     update(call) {
@@ -76,11 +69,7 @@ function toolCard() {
         result.hidden = false;
         result.dataset.status = call.resultStatus || "";
       }
-      const open = call.result === null;
-      if (!manual && auto !== open) {
-        auto = open;
-        el.open = open;
-      }
+      want(call.result === null);
     },
   };
 }
@@ -141,32 +130,6 @@ export function sourcesBlock() {
       for (; shown < sources.length; shown += 1) list.append(sourceItem(sources[shown], shown));
       summary.textContent = `sources (${sources.length})`;
       el.hidden = false;
-    },
-  };
-}
-
-/** The tool calls of a run, one card each, in order; new cards appended, none rebuilt. */
-export function toolCards() {
-  const el = h("div", "lcsse-tools");
-  let cards = [];
-  return {
-    el,
-    reset() {
-      el.replaceChildren();
-      cards = [];
-    },
-    update(calls) {
-      for (let i = 0; i < calls.length; i += 1) {
-        if (!cards[i]) {
-          cards[i] = toolCard();
-          // What the model wrote before calling the tool ("Let me compute that."):
-          // shown above its card, as text; the answer below is only what came after.
-          const preface = h("div", "lcsse-tool-preface", calls[i].preface || "");
-          preface.hidden = !calls[i].preface;
-          el.append(preface, cards[i].el);
-        }
-        cards[i].update(calls[i]);
-      }
     },
   };
 }

@@ -1,20 +1,42 @@
 // RunEvents: one run's typed state (answer text, reasoning, tool calls, sources, steps,
-// usage, end) folded from its parsed SSE events. Pure: no DOM, no model, no transport.
-// Its Python twin is jupyter_lcsse's RunState; tests/vectors/run_events.json holds the
-// streams both must read alike.
+// usage, subagents, live state, end) folded from its parsed SSE events. Pure: no DOM, no
+// model, no transport. Its Python twin is jupyter_lcsse's RunState;
+// tests/vectors/run_events.json holds the streams both must read alike.
 //
 // Typed events share the run's id sequence: no `event:` line is answer text,
 // `reasoning` is plain text, `tool_call_start|delta|end`, `tool_result`, `step`,
-// `sources`, `usage`, `data`, `state`, `interrupt`, `error`, `end` and `metadata` carry
-// JSON (docs/protocol.md). An unknown event name is kept (`events`, the wire panel) and
-// not rendered. A run that stops for a human sends one `interrupt` per open interrupt,
-// then `end` with reason "interrupted" (its `interrupts` ids and `thread_id` are kept in
+// `sources`, `usage`, `data`, `state`, `state_delta`, `interrupt`, `subagent`,
+// `subagent_text`, `subagent_reasoning`, `error`, `end` and `metadata` carry JSON
+// (docs/protocol.md). An unknown event name is kept (`events`, the wire panel) and not
+// rendered. A run that stops for a human sends one `interrupt` per open interrupt, then
+// `end` with reason "interrupted" (its `interrupts` ids and `thread_id` are kept in
 // `end`); the payloads are kept as they came, in order, one per id.
+//
+// Nested agents: every event tagged `"subagent": id` (and subagent, subagent_text,
+// subagent_reasoning) belongs to that subagent (subagents.js), never to the root's
+// text, tool calls or step; its usage still counts in the run's. The root's text stays
+// the answer: the message text after the root's last tool call or result (a final
+// answer a subagent wrote comes as `message` at the end). `state_delta` patches build
+// `liveState` (live_state.js).
 
+import { LiveState } from "./live_state.js";
+import { Subagents, documentsOf, stepEvent } from "./subagents.js";
+import { ToolCalls } from "./tool_calls.js";
 import { asText, isObject, parseJSON } from "./values.js";
 
 /** Events that count as chunks, as the first token and as "streaming". */
-const CHUNK_EVENTS = new Set(["message", "reasoning", "tool_call_start", "tool_call_delta", "sources", "data"]);
+const CHUNK_EVENTS = new Set([
+  "message",
+  "reasoning",
+  "tool_call_start",
+  "tool_call_delta",
+  "sources",
+  "data",
+  "subagent_text",
+  "subagent_reasoning",
+]);
+/** Events a `"subagent"` tag hands to that subagent. */
+const TAGGED_EVENTS = new Set(["tool_call_start", "tool_call_delta", "tool_call_end", "tool_result", "step", "sources", "data", "usage"]);
 const EVENTS_LIMIT = 5000;
 const INTERRUPTS_LIMIT = 100; // open interrupts of one run kept (a card each)
 const USAGE_KEYS = ["input_tokens", "output_tokens", "total_tokens"];
@@ -34,21 +56,31 @@ function usageOf(value) {
   return usage;
 }
 
+/** The subagent a payload is tagged with, as text, or null (the root's). */
+function tagOf(payload) {
+  return isObject(payload) && payload.subagent != null && payload.subagent !== "" ? asText(payload.subagent) : null;
+}
+
 /**
  * One run's typed state, from its parsed SSE events ({type, data, id}), in order.
  *
  * Pure: no DOM, no model. `apply` never throws, whatever the payload; it returns true
  * when the event counts as a chunk (message, reasoning, tool_call_start,
- * tool_call_delta, sources, data). `end` carries the run's own totals: its `chunks`,
- * `finish_reason` and (when not null) `usage` replace what the events added up to.
+ * tool_call_delta, sources, data, subagent_text, subagent_reasoning). `end` carries the
+ * run's own totals: its `chunks`, `finish_reason` and (when not null) `usage` replace
+ * what the events added up to.
  */
 export class RunEvents {
   constructor() {
     this.text = ""; // the answer: the message text since the last tool call or result
     this.reasoning = "";
-    /** In order of their first event: {id, name, argsText, args, result, resultStatus, state}. */
-    this.toolCalls = [];
-    this.callsById = new Map();
+    let seq = 0;
+    const nextSeq = () => (seq += 1);
+    this.calls = new ToolCalls(this, nextSeq);
+    /** The root's tool calls and the subagents it holds directly, in order (the view's). */
+    this.items = [];
+    this.subagentsTable = new Subagents(this, nextSeq);
+    this.live = new LiveState();
     this.sources = []; // documents: {page_content, metadata}
     this.steps = []; // started and not finished yet, innermost last
     this.usage = null; // {input_tokens, output_tokens, total_tokens}, summed
@@ -64,6 +96,25 @@ export class RunEvents {
     this.version = 0; // bumped by every event: views redraw when it changes
   }
 
+  /** In order of their first event: {id, name, argsText, args, result, resultStatus, state, preface}. */
+  get toolCalls() {
+    return this.calls.list;
+  }
+
+  get callsById() {
+    return this.calls.byId;
+  }
+
+  /** The subagents in order of their first event (subagents.js's Subagent). */
+  get subagents() {
+    return this.subagentsTable.list;
+  }
+
+  /** The state the state_delta patches built (null before the first). */
+  get liveState() {
+    return this.live.value;
+  }
+
   /** The current step: the last one started and not finished, or null. */
   get step() {
     const step = this.steps[this.steps.length - 1];
@@ -72,6 +123,26 @@ export class RunEvents {
 
   get ended() {
     return this.end !== null;
+  }
+
+  // ToolCalls' owner: the answer so far was a preface to a new call; a result ends it too.
+  takePreface() {
+    const preface = this.text;
+    this.text = "";
+    return preface;
+  }
+
+  resultCame() {
+    this.text = "";
+  }
+
+  added(call) {
+    this.items.push(call);
+  }
+
+  /** The call with this id (see ToolCalls.call). */
+  call(id, options) {
+    return this.calls.call(id, options);
   }
 
   /** Apply one parsed event; true when it counts as a chunk. */
@@ -101,8 +172,6 @@ export class RunEvents {
       case "reasoning":
         this.reasoning += data;
         return;
-      case "data":
-        return;
       case "error": {
         const error = parseJSON(data);
         this.error = isObject(error) && error.message != null ? asText(error.message) : data;
@@ -124,39 +193,57 @@ export class RunEvents {
         if (state !== undefined) this.graphState = state;
         return;
       }
-      case "usage": {
-        const usage = usageOf(parseJSON(data));
-        if (!usage) return;
-        const sum = this.usage ?? { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
-        for (const key of USAGE_KEYS) sum[key] += usage[key];
-        this.usage = sum;
+      case "state_delta":
+        this.live.apply(parseJSON(data));
         return;
-      }
-      case "sources": {
-        const payload = parseJSON(data);
-        const documents = Array.isArray(payload) ? payload : isObject(payload) ? payload.documents : null;
-        if (!Array.isArray(documents)) return;
-        for (const doc of documents) {
-          if (!isObject(doc)) continue;
-          this.sources.push({
-            page_content: asText(doc.page_content),
-            metadata: isObject(doc.metadata) ? doc.metadata : {},
-          });
-        }
+      case "subagent":
+        this.subagentsTable.event(parseJSON(data));
         return;
-      }
-      case "step":
-        this.stepEvent(parseJSON(data));
-        return;
-      case "tool_call_start":
-      case "tool_call_delta":
-      case "tool_call_end":
-      case "tool_result":
-        this.toolEvent(type, parseJSON(data));
+      case "subagent_text":
+      case "subagent_reasoning":
+        this.subagentText(type, parseJSON(data));
         return;
       default:
+        if (TAGGED_EVENTS.has(type)) this.agentEvent(type, parseJSON(data));
         return; // unknown: kept in `events`, nothing else
     }
+  }
+
+  /** A JSON event of an agent: the root's, or the subagent it is tagged with. */
+  agentEvent(type, payload) {
+    if (type === "usage") {
+      this.usageEvent(payload); // the run's usage counts its subagents' tokens
+      if (tagOf(payload) !== null) this.subagentsTable.get(tagOf(payload));
+      return;
+    }
+    const tag = tagOf(payload);
+    const agent = tag === null ? null : this.subagentsTable.get(tag);
+    if (tag !== null && !agent) return; // a subagent past the limit: dropped, never the root's
+    if (type === "data") return;
+    if (type === "step") {
+      stepEvent(agent ? agent.steps : this.steps, payload);
+    } else if (type === "sources") {
+      (agent ? agent.sources : this.sources).push(...documentsOf(payload));
+    } else {
+      (agent ? agent.calls : this.calls).apply(type, payload);
+    }
+  }
+
+  subagentText(type, payload) {
+    const tag = tagOf(payload);
+    if (tag === null) return;
+    const agent = this.subagentsTable.get(tag);
+    if (!agent || payload.delta == null) return;
+    if (type === "subagent_text") agent.addText(asText(payload.delta));
+    else agent.addReasoning(asText(payload.delta));
+  }
+
+  usageEvent(payload) {
+    const usage = usageOf(payload);
+    if (!usage) return;
+    const sum = this.usage ?? { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
+    for (const key of USAGE_KEYS) sum[key] += usage[key];
+    this.usage = sum;
   }
 
   endEvent(end) {
@@ -166,10 +253,12 @@ export class RunEvents {
     const usage = usageOf(this.end.usage);
     if (usage) this.usage = usage;
     this.steps = []; // the run is over: no step is running
+    for (const agent of this.subagents) agent.steps = [];
     if (this.end.reason === "interrupted") {
       // The calls an approval is about have not run: their cards say they wait.
       const waiting = new Set(this.interrupts.flatMap((i) => (Array.isArray(i.actions) ? i.actions : []).map((a) => a?.tool_call_id)));
-      for (const call of this.toolCalls) if (waiting.has(call.id) && call.result === null) call.awaitingApproval = true;
+      this.calls.markWaiting(waiting);
+      for (const agent of this.subagents) agent.calls.markWaiting(waiting);
     }
   }
 
@@ -182,60 +271,6 @@ export class RunEvents {
       if (this.interrupts.length < INTERRUPTS_LIMIT) this.interrupts.push(interrupt);
     } else {
       this.interrupts[index] = interrupt;
-    }
-  }
-
-  stepEvent(step) {
-    if (!isObject(step) || step.name == null) return;
-    const name = asText(step.name);
-    const kind = step.kind == null ? "" : asText(step.kind);
-    if (step.status === "started") {
-      this.steps.push({ name, kind });
-    } else if (step.status === "finished") {
-      for (let i = this.steps.length - 1; i >= 0; i -= 1) {
-        const s = this.steps[i];
-        if (s.name === name && (!kind || !s.kind || s.kind === kind)) {
-          this.steps.splice(i, 1);
-          break;
-        }
-      }
-    }
-  }
-
-  /** The call with this id; without an id, the newest call still waiting for its result. */
-  call(id, { create = true } = {}) {
-    const key = id === null || id === undefined || id === "" ? null : asText(id);
-    if (key !== null && this.callsById.has(key)) return this.callsById.get(key);
-    if (key === null && !create) {
-      for (let i = this.toolCalls.length - 1; i >= 0; i -= 1) {
-        if (this.toolCalls[i].result === null) return this.toolCalls[i];
-      }
-    }
-    // The answer so far was a preface to this call: the final answer starts after it.
-    const call = { id: key, name: "", argsText: "", args: null, result: null, resultStatus: null, state: "streaming", preface: this.text };
-    this.text = "";
-    this.toolCalls.push(call);
-    if (key !== null) this.callsById.set(key, call);
-    return call;
-  }
-
-  toolEvent(type, payload) {
-    if (!isObject(payload)) return;
-    const call = this.call(payload.id, { create: type === "tool_call_start" });
-    if (payload.name != null && (type !== "tool_call_delta" || !call.name)) {
-      const name = asText(payload.name);
-      if (name) call.name = name;
-    }
-    if (type === "tool_call_delta") {
-      if (payload.args_delta != null) call.argsText += asText(payload.args_delta);
-    } else if (type === "tool_call_end") {
-      if (payload.args !== undefined) call.args = payload.args;
-      if (call.state === "streaming") call.state = "called";
-    } else if (type === "tool_result") {
-      this.text = ""; // text before a tool's result is not the final answer either
-      call.result = asText(payload.content);
-      call.resultStatus = typeof payload.status === "string" ? payload.status : "success";
-      call.state = call.resultStatus === "error" ? "error" : "done";
     }
   }
 }

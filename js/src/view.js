@@ -1,16 +1,24 @@
 // The view: anywidget's `render` for one output area. It lays out the prompt, the
 // interrupt cards (a run waiting for the user, or the answers a resumed run was given),
-// the cards, the answer, the sources, the status line and the wire panel, and redraws
-// them from the model's store at most once per animation frame. The answer is
-// markdown (markdown/) unless the `markdown` trait is off: then plain text.
+// the reasoning, what the run did (the plan of a graph's `todos`, the tool cards and
+// the subagent cards nested as the agents ran, the live state), the answer, the
+// sources, the status line and the wire panel, and redraws them from the model's store
+// at most once per animation frame. The answer is markdown (markdown/) unless the
+// `markdown` trait is off: then plain text; subagents' texts follow the same trait.
 
-import { reasoningBlock, sourcesBlock, toolCards } from "./cards.js";
+import { reasoningBlock, sourcesBlock } from "./cards.js";
 import { h } from "./dom.js";
 import { interruptCards } from "./interrupt_cards.js";
 import { MarkdownView } from "./markdown/view.js";
 import { storeFor } from "./page_stores.js";
+import { planView, todosOf } from "./plan.js";
 import { promptInput, promptText } from "./prompt.js";
+import { TERMINAL } from "./status.js";
+import { statePanel } from "./state_tree.js";
 import { statusLine } from "./status_line.js";
+import { subagentCard } from "./subagent_cards.js";
+import { SUBAGENTS_LIMIT } from "./subagents.js";
+import { timeline } from "./timeline.js";
 
 export function render({ model, el }) {
   const store = storeFor(model);
@@ -23,7 +31,14 @@ export function render({ model, el }) {
   form.append(prompt, ask, stop);
   const interrupts = interruptCards((records) => store.resume(records));
   const reasoning = reasoningBlock();
-  const tools = toolCards();
+  // What the run did: the plan, the timeline of calls and subagents, the live state.
+  const tools = h("div", "lcsse-tools");
+  const plan = planView();
+  const items = timeline(subagentCard);
+  const dropped = h("div", "lcsse-subagents-dropped", `more subagents than the ${SUBAGENTS_LIMIT} shown: the others are left out`);
+  dropped.hidden = true;
+  const state = statePanel();
+  tools.append(plan.el, items.el, dropped, state.el);
   const output = h("div", "lcsse-output");
   const answer = new MarkdownView(output);
   const sources = sourcesBlock();
@@ -32,7 +47,7 @@ export function render({ model, el }) {
   const summary = h("summary", null, "wire: raw SSE frames");
   const frames = h("pre", "lcsse-frames");
   wire.append(summary, frames);
-  root.append(form, interrupts.el, reasoning.el, tools.el, output, sources.el, status, wire);
+  root.append(form, interrupts.el, reasoning.el, tools, output, sources.el, status, wire);
   el.append(root);
   prompt.value = promptText(model);
 
@@ -44,14 +59,16 @@ export function render({ model, el }) {
     frame = 0;
     const run = store.run;
     if (run !== runShown) {
-      tools.reset();
-      sources.reset();
+      for (const part of [plan, items, state, sources]) part.reset();
       runShown = run;
     }
     interrupts.update(store.interrupts, store.decided);
     reasoning.update(run.reasoning);
-    tools.update(run.toolCalls);
     const markdown = Boolean(model.get("markdown"));
+    plan.update(todosOf(run.liveState ?? run.graphState));
+    items.update(run.items, { markdown, ended: run.ended || TERMINAL.includes(store.status) });
+    dropped.hidden = !run.subagentsTable.dropped;
+    state.update(run.live);
     if (!textShown || textShown[0] !== store.text || textShown[1] !== markdown) {
       if (markdown) {
         answer.update(store.text); // re-renders only the blocks the new text can change
