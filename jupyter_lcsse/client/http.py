@@ -34,6 +34,19 @@ before it had one raises ``RunInterrupted`` (its ``state``, ``interrupts`` and
 method that starts a run takes ``command=`` (``stream``, ``start_run``,
 ``typed_events``, ``ask``, ``run``); the server answers a resume it cannot run (nothing
 open, a wrong answer) with ``SSEHTTPError`` 409 or 422 and its message.
+
+Agents inside agents (a deepagents ``task`` subagent, a supervisor's workers, a graph
+node that is an agent): ``typed_events()`` yields their ``subagent``,
+``subagent_text`` and tagged events as they come, and ``state_delta`` for each step
+that changed the graph's state. ``ask()`` still returns the final answer, the last AI
+message of the finished state, whichever agent wrote it (the server sends it as the
+root's text), never a subagent's text along the way; ``run()``'s ``RunState`` has the
+rest: ``subagents`` (each one's text, tool calls, status), ``live_state`` (the state
+the patches built) and ``state`` (the final one)::
+
+    run = await client.run("planner", "How does a client resume a stream?")
+    [(a["name"], a["status"]) for a in run.subagents]  # [("researcher", "finished")]
+    run.state["todos"]                                 # the plan, each item completed
 """
 
 from __future__ import annotations
@@ -297,8 +310,9 @@ class LCSSEClient:
         command: dict[str, Any] | None = None,
     ) -> AsyncIterator[TypedEvent]:
         """Stream a chain as typed events (``message`` text, ``tool_call_start`` ...,
-        ``interrupt``, ``end``), each with its JSON already parsed; ``command`` resumes
-        a thread instead of sending ``input``."""
+        ``interrupt``, ``subagent``, ``subagent_text``, ``state_delta``, ``end``), each
+        with its JSON already parsed (an event from inside a subagent names it in
+        ``data["subagent"]``); ``command`` resumes a thread instead of sending ``input``."""
         stream = self.stream(chain, input, config, mode=mode, command=command)
         try:
             async for event in stream:
@@ -318,7 +332,9 @@ class LCSSEClient:
         """Stream a chain and return its final answer (raises on an ``error`` event).
 
         The answer is the ``message`` text after the run's last tool call or result
-        (``RunState.text``); the tool calls, sources and all the text
+        (``RunState.text``): for a graph with agents inside, the last AI message of the
+        finished state, whichever agent wrote it, never a subagent's text along the
+        way. The tool calls, sources, subagents, state and all the text
         (``transcript``) are in ``run()``'s ``RunState``. A run that stopped at
         interrupts has no answer yet: ``RunInterrupted`` (its ``interrupts`` and
         ``thread_id``); resume with ``command={"resume": ...}`` and the same config.
@@ -339,7 +355,8 @@ class LCSSEClient:
     ) -> RunState:
         """Stream a chain to its end and return the folded ``RunState`` (text, tool
         calls, sources, state, usage, ``status``; an interrupted run's ``interrupts``
-        and ``thread_id``); raises on an ``error`` event."""
+        and ``thread_id``; a nested run's ``subagents`` and ``live_state``); raises on
+        an ``error`` event."""
         state = RunState()
         async for event in self.typed_events(chain, input, config, mode=mode, command=command):
             state.feed(event)

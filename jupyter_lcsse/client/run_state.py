@@ -13,6 +13,23 @@ resume (``thread_id``): ``interrupts`` keeps the payloads in order (a repeated i
 replaces its payload in place, as the page's reader does), ``thread_id`` the end's
 thread, and ``status`` says ``interrupted``, so a reader knows the run is not over for
 its user: it waits for an answer on that thread.
+
+A graph streamed with its subgraphs adds its subagents (``subagents.py``): every
+``subagent``, ``subagent_text`` and ``subagent_reasoning`` event, and every other event
+tagged ``"subagent": id``, is that subagent's, never the root's text, tool calls, step
+or sources. Only the events that describe the whole run (``metadata``, ``state``,
+``state_delta``, ``interrupt``, ``error``, ``end``) stay the run's even if tagged, so a
+reader always learns how the run ended. When a subagent wrote the final answer, the
+server sends it once more as the root's ``message`` just before ``state``, so ``text``
+stays the root's rule: the text after the run's last root tool call or result.
+
+The live state. Each step that changed a graph's state sends ``state_delta`` (an RFC
+6902 patch, applied in order to ``{}`` with ``jsonpatch``, a dependency of
+langchain-core): ``live_state`` is the state so far, without its ``messages`` (they
+stream as events); ``current_state`` is the final ``state`` once it came, else the live
+one. A patch that does not apply (a bug, a reader that missed one) is dropped and the
+last good live state kept, counted in ``bad_patches``: a reader never raises for it,
+and the final ``state`` is whole anyway.
 """
 
 from __future__ import annotations
@@ -21,11 +38,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import jsonpatch
+from jsonpointer import JsonPointerException
+
+from jupyter_lcsse.client.agent_text import TOOL_EVENTS, AgentText
+from jupyter_lcsse.client.subagents import SUBAGENT_TEXT_EVENTS, Subagents
 from jupyter_lcsse.core.sse import ServerSentEvent
 
 __all__ = ["END_STATUSES", "RunState", "TypedEvent", "end_status", "typed"]
 
 _TEXT_EVENTS = frozenset({"message", "reasoning"})
+# Events about the whole run: the run's own even when tagged with a subagent.
+_RUN_EVENTS = frozenset({"metadata", "state", "state_delta", "interrupt", "error", "end"})
 END_STATUSES = frozenset({"complete", "error", "interrupted", "cancelled"})
 """What a finished run's status can be (``end_status``)."""
 
@@ -75,18 +99,20 @@ class RunState:
     part of it (``transcript`` has all the text; each tool call's ``preface`` the text
     just before it). ``events`` keeps every event as a dict, except that consecutive
     ``message`` (and ``reasoning``) events are joined into one entry, so a 5,000-token
-    answer is one entry, not 5,000. Text is kept in parts and joined when read: adding
-    to one string copied it whole at every token.
+    answer is one entry, not 5,000 (a subagent's consecutive ``subagent_text`` too).
+    ``subagents`` lists the agents inside the run, ``live_state`` the graph's state as
+    its ``state_delta`` patches built it (module doc).
     """
 
     def __init__(self) -> None:
-        self._parts: list[str] = []  # every message text
-        self._answer_from = 0  # index in _parts where the final answer starts
-        self._reasoning: list[str] = []
+        self._root = AgentText()  # what the root agent said
         self._events: list[dict[str, Any]] = []  # a text entry's "data" is a list here
-        self.tool_calls: dict[str, dict[str, Any]] = {}
+        self.tool_calls: dict[str, dict[str, Any]] = self._root.tool_calls
         self.sources: list[dict[str, Any]] = []
         self.state: Any = None
+        self.live_state: Any = None  # the state_delta patches applied to {} (None: none yet)
+        self.bad_patches = 0  # state_delta patches that did not apply (dropped)
+        self._subagents = Subagents()
         self.usage: dict[str, Any] | None = None
         self.finish_reason: str | None = None
         self.error = ""
@@ -98,22 +124,34 @@ class RunState:
 
     @property
     def text(self) -> str:
-        return "".join(self._parts[self._answer_from :])
+        return self._root.text
 
     @property
     def transcript(self) -> str:
-        return "".join(self._parts)
+        return self._root.transcript
 
     @property
     def reasoning(self) -> str:
-        return "".join(self._reasoning)
+        return self._root.reasoning
+
+    @property
+    def subagents(self) -> list[dict[str, Any]]:
+        """The run's subagents in order of their first event (the first
+        ``SUBAGENTS_LIMIT``): ``{"id", "name", "status" (running, finished or error),
+        "parent", "tool_call_id", "text", "answer", "reasoning", "tool_calls",
+        "interrupts", "error"}``; ``text`` is all the subagent's own text, ``answer``
+        its text since its last tool call or result."""
+        return self._subagents.as_list()
+
+    @property
+    def current_state(self) -> Any:
+        """The graph's state as the reader knows it now: the final ``state`` once it
+        came (messages included), else the live state (None before any patch)."""
+        return self.state if self.state is not None else self.live_state
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        return [
-            {**e, "data": "".join(e["data"])} if e["event"] in _TEXT_EVENTS else e
-            for e in self._events
-        ]
+        return [_shown(e) for e in self._events]
 
     def feed(self, event: TypedEvent | ServerSentEvent) -> TypedEvent:
         """Fold one event in; returns it typed."""
@@ -124,19 +162,29 @@ class RunState:
             self.metadata = data if isinstance(data, dict) else {}
             return event
         if kind in _TEXT_EVENTS:
-            (self._parts if kind == "message" else self._reasoning).append(data)
-            last = self._events[-1] if self._events else None
-            if last is not None and last["event"] == kind:
-                last["data"].append(data)
-                last["id"] = event.id
+            if kind == "message":
+                self._root.add_text(data)
             else:
-                self._events.append({"event": kind, "id": event.id, "data": [data]})
+                self._root.add_reasoning(data)
+            self._log_text(kind, event.id, data)
+            return event
+        if not isinstance(data, dict):
+            self._events.append(event.as_dict())
+            return event
+        subagent = _tag(data.get("subagent"))
+        if kind in SUBAGENT_TEXT_EVENTS:
+            self._subagent_text(kind, event.id, data)
             return event
         self._events.append(event.as_dict())
-        if not isinstance(data, dict):
-            return event
-        if kind in ("tool_call_start", "tool_call_delta", "tool_call_end", "tool_result"):
-            self._tool(kind, data)
+        if kind == "subagent":
+            named = _tag(data.get("id"))
+            agent = self._subagents.of(named) if named else None
+            if agent is not None:
+                agent.update(data)
+        elif subagent and kind not in _RUN_EVENTS:
+            self._subagent_event(subagent, kind, data)
+        elif kind in TOOL_EVENTS:
+            self._root.tool(kind, data)
         elif kind == "step":
             running = data.get("status") == "started"
             self.step = str(data.get("name", "")) if running else ""
@@ -144,6 +192,8 @@ class RunState:
             self.sources.extend(data.get("documents") or [])
         elif kind == "state":
             self.state = data
+        elif kind == "state_delta":
+            self._apply_patch(data.get("patch"))
         elif kind == "interrupt":
             self._interrupt(data)
         elif kind == "error":
@@ -158,6 +208,66 @@ class RunState:
                 self.thread_id = thread
         return event
 
+    def _log_text(self, kind: str, event_id: str | None, data: str) -> None:
+        """A text event into ``events``: joined to the entry before it when that is of
+        the same kind."""
+        last = self._events[-1] if self._events else None
+        if last is not None and last["event"] == kind:
+            last["data"].append(data)
+            last["id"] = event_id
+        else:
+            self._events.append({"event": kind, "id": event_id, "data": [data]})
+
+    def _subagent_text(self, kind: str, event_id: str | None, data: dict[str, Any]) -> None:
+        """A subagent's own text: to that subagent, and into ``events`` joined with the
+        entry before it when that is the same subagent's text of the same kind."""
+        subagent, delta = _tag(data.get("subagent")), data.get("delta")
+        agent = self._subagents.of(subagent) if subagent else None
+        if agent is None or not isinstance(delta, str):
+            self._events.append({"event": kind, "id": event_id, "data": data})
+            return
+        if kind == "subagent_text":
+            agent.add_text(delta)
+        else:
+            agent.add_reasoning(delta)
+        last = self._events[-1] if self._events else None
+        if (
+            last is not None
+            and last["event"] == kind
+            and "parts" in last
+            and _tag(last["data"].get("subagent")) == subagent
+        ):
+            last["parts"].append(delta)
+            last["id"] = event_id
+        else:
+            self._events.append({"event": kind, "id": event_id, "data": data, "parts": [delta]})
+
+    def _subagent_event(self, subagent: str, kind: str, data: dict[str, Any]) -> None:
+        """An event from inside a subagent: its tool calls, its sources; its steps and
+        the rest are in ``events`` only (the root's step is the root's)."""
+        agent = self._subagents.of(subagent)
+        if agent is None:
+            return  # past the limit: dropped, never the root's
+        if kind in TOOL_EVENTS:
+            agent.tool(kind, data)
+        elif kind == "sources":
+            agent.sources.extend(data.get("documents") or [])
+
+    def _apply_patch(self, patch: Any) -> None:
+        """One ``state_delta`` onto the live state, or dropped whole (module doc).
+
+        ``apply_patch`` works on a copy, so a patch that fails halfway leaves the last
+        good state as it was (and a patch's values are never changed by the next one).
+        """
+        if not isinstance(patch, list):  # (a string would be parsed as JSON by jsonpatch)
+            self.bad_patches += 1
+            return
+        try:
+            base = {} if self.live_state is None else self.live_state
+            self.live_state = jsonpatch.apply_patch(base, patch)
+        except (jsonpatch.JsonPatchException, JsonPointerException, TypeError, ValueError):
+            self.bad_patches += 1
+
     def _interrupt(self, data: dict[str, Any]) -> None:
         interrupt_id = data.get("id")
         if interrupt_id is None or interrupt_id == "":
@@ -168,27 +278,6 @@ class RunState:
                 self.interrupts[i] = payload
                 return
         self.interrupts.append(payload)
-
-    def _tool(self, kind: str, data: dict[str, Any]) -> None:
-        call_id = str(data.get("id", ""))
-        call = self.tool_calls.get(call_id)
-        if call is None:
-            call = self.tool_calls[call_id] = {
-                "id": call_id, "name": "", "args": None, "args_text": "", "result": None,
-                "status": "streaming", "preface": self.text,
-            }  # fmt: skip
-        if kind in ("tool_call_start", "tool_result"):
-            self._answer_from = len(self._parts)  # what follows is a new answer
-        if data.get("name"):
-            call["name"] = data["name"]
-        if kind == "tool_call_delta":
-            call["args_text"] += str(data.get("args_delta", ""))
-        elif kind == "tool_call_end":
-            call["args"] = data.get("args")
-            call["status"] = "called"
-        elif kind == "tool_result":
-            call["result"] = data.get("content")
-            call["status"] = "error" if data.get("status") == "error" else "done"
 
     @property
     def done(self) -> bool:
@@ -203,3 +292,18 @@ class RunState:
     def interrupted(self) -> bool:
         """The run stopped at interrupts: its thread waits for an answer (``interrupts``)."""
         return self.status == "interrupted"
+
+
+def _tag(value: Any) -> str:
+    """A subagent id as text ("" for none: the event is the root's)."""
+    return "" if value is None else str(value)
+
+
+def _shown(entry: dict[str, Any]) -> dict[str, Any]:
+    """An ``events`` entry as a reader sees it: joined text as one string."""
+    if "parts" in entry:
+        data = {**entry["data"], "delta": "".join(entry["parts"])}
+        return {"event": entry["event"], "id": entry["id"], "data": data}
+    if entry["event"] in _TEXT_EVENTS and isinstance(entry["data"], list):
+        return {**entry, "data": "".join(entry["data"])}
+    return entry

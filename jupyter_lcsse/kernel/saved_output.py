@@ -12,6 +12,13 @@ keeps the answer before its own (``answers_markdown``), so a saved notebook read
 what happened: the agent asked, the user decided, the agent answered. What an
 interrupt carries came from the graph (a tool's arguments are the model's), so it is
 shown as text, never as markup (``literal_markdown``, code blocks).
+
+A run with agents inside it keeps, before its answer, its plan (a ``todos`` list in the
+graph's state, as LangChain's ``TodoListMiddleware`` and deepagents keep it: each item
+with its status) and its subagents (each one's name, how it ended, the tools it called
+and the start of its answer), so a saved notebook says how the answer was reached.
+All of it came from models, so it is text too: names in code spans, the rest
+``literal_markdown`` on one line each.
 """
 
 from __future__ import annotations
@@ -29,6 +36,11 @@ __all__ = [
     "interrupts_markdown",
     "interrupts_text",
     "literal_markdown",
+    "plan_markdown",
+    "plan_of",
+    "plan_text",
+    "subagents_markdown",
+    "subagents_text",
 ]
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
@@ -305,3 +317,113 @@ def answers_markdown(records: list[dict[str, Any]], *, markdown: bool = True) ->
 def answers_text(records: list[dict[str, Any]]) -> str:
     """``answers_markdown`` as plain text (``text/plain``)."""
     return answers_markdown(records, markdown=False)
+
+
+# -- nested runs: the plan and the subagents ---------------------------------------------
+
+_SHOWN_TODOS = 50  # plan items a saved output lists at most
+_SHOWN_SUBAGENTS = 20  # subagents a saved output lists at most (the newest)
+_SHOWN_TOOLS = 5  # tool names listed per subagent
+_SHORT_TEXT = 200  # characters of a subagent's answer shown
+_TODO_MARKS = {"completed": "[x]", "in_progress": "[~]"}  # pending and the rest: "[ ]"
+
+
+def _one_line(text: str, limit: int) -> str:
+    """``text`` on one line (its whitespace runs as single spaces), at most ``limit``
+    characters (an ellipsis when cut)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def plan_of(state: Any) -> list[dict[str, str]]:
+    """The plan a graph's state keeps (its ``todos``: ``[{"content", "status"}]``, the
+    shape of ``TodoListMiddleware`` and deepagents), as ``{"content", "status"}`` text;
+    [] when the state keeps none."""
+    todos = state.get("todos") if isinstance(state, dict) else None
+    if not isinstance(todos, list):
+        return []
+    return [
+        {"content": str(item.get("content", "")), "status": str(item.get("status", ""))}
+        for item in todos
+        if isinstance(item, dict) and item.get("content") is not None
+    ]
+
+
+def _plan_lines(todos: list[dict[str, str]], markdown: bool) -> list[str]:
+    lines = []
+    for item in todos[:_SHOWN_TODOS]:
+        content = _one_line(item["content"], _SHOWN_JSON)
+        status = item["status"]
+        mark = _TODO_MARKS.get(status, "[ ]")
+        # A status other than done or to do says itself: "(in progress)", or the graph's own.
+        note = "" if status in ("completed", "pending") else _one_line(status, 40)
+        note = f"({note.replace('_', ' ')})" if note else ""
+        if markdown:
+            # The mark as code: "[x]" is no link, and no renderer makes it a checkbox
+            # drawn unlike the "[~]" of an item in progress.
+            said = " ".join(literal_markdown(p) for p in (content, note) if p)
+            lines.append(f"- `{mark}` {said}".rstrip())
+        else:
+            lines.append(" ".join(p for p in (mark, content, note) if p))
+    if len(todos) > _SHOWN_TODOS:
+        lines.append(f"{'- ' if markdown else ''}… and {len(todos) - _SHOWN_TODOS} more")
+    return lines
+
+
+def plan_markdown(todos: list[dict[str, str]]) -> str:
+    """The plan (``plan_of``) as inert markdown: one list item per todo, with its mark
+    (``[x]`` completed, ``[~]`` in progress, ``[ ]`` pending) and its text as typed."""
+    return "\n".join(["**Plan:**", "", *_plan_lines(todos, markdown=True)])
+
+
+def plan_text(todos: list[dict[str, str]]) -> str:
+    """``plan_markdown`` as plain text (``text/plain``)."""
+    return "\n".join(["Plan:", *_plan_lines(todos, markdown=False)])
+
+
+def _subagent_status(agent: dict[str, Any]) -> str:
+    status = str(agent.get("status") or "running")
+    if status == "finished" and agent.get("interrupts"):
+        return "waiting for an answer"
+    return status
+
+
+def _subagent_line(agent: dict[str, Any], markdown: bool) -> str:
+    """One subagent: its name, how it stands, the tools it called, the start of its
+    answer (or its error)."""
+    name = str(agent.get("name") or agent.get("id") or "subagent")
+    names: list[str] = []
+    for call in agent.get("tool_calls") or ():
+        tool = str(call.get("name") or "") if isinstance(call, dict) else ""
+        if tool and tool not in names:
+            names.append(tool)
+    tools = [_code_span(t) if markdown else t for t in names[:_SHOWN_TOOLS]]
+    if len(names) > _SHOWN_TOOLS:
+        tools.append(f"{len(names) - _SHOWN_TOOLS} more")
+    about = _subagent_status(agent) + (f", called {', '.join(tools)}" if tools else "")
+    said = str(agent.get("error") or "") or str(agent.get("answer") or agent.get("text") or "")
+    short = _one_line(said, _SHORT_TEXT)
+    if markdown:
+        shown = f": {literal_markdown(short)}" if short else ""
+        return f"- {_code_span(name)} ({about}){shown}"
+    return f"- {name} ({about})" + (f": {short}" if short else "")
+
+
+def _subagent_lines(subagents: list[dict[str, Any]], markdown: bool) -> list[str]:
+    shown = subagents[-_SHOWN_SUBAGENTS:]
+    lines = [_subagent_line(agent, markdown) for agent in shown]
+    if len(subagents) > len(shown):
+        earlier = len(subagents) - len(shown)
+        lines.insert(0, f"- ({earlier} earlier not shown)")
+    return lines
+
+
+def subagents_markdown(subagents: list[dict[str, Any]]) -> str:
+    """The run's subagents (``RunState.subagents``) as inert markdown: a list item
+    each, its name as code, its status and tools, the start of its answer as text."""
+    return "\n".join(["**Subagents:**", "", *_subagent_lines(subagents, markdown=True)])
+
+
+def subagents_text(subagents: list[dict[str, Any]]) -> str:
+    """``subagents_markdown`` as plain text (``text/plain``)."""
+    return "\n".join(["Subagents:", *_subagent_lines(subagents, markdown=False)])

@@ -31,6 +31,14 @@ is checked before anything is sent, with the checker the server uses
 (``streaming/interrupts.py``), so a wrong one raises ``ResumeError`` (a ``ValueError``,
 ``.status`` 409 or 422) with the server's own words, in either transport.
 
+Agents inside agents. A graph streamed with its subgraphs names each agent inside it
+(a deepagents ``task`` subagent, a supervisor's workers, a node that is an agent):
+``w.subagents`` lists them, each with its own text and tool calls, and ``w.state`` is
+the graph's state as it changes (its ``state_delta`` patches, then the final state).
+Their events are never the root's: ``w.text`` (and ``wait()``) is the final answer,
+the last AI message of the finished state, whichever agent wrote it. The saved output
+keeps the plan (a ``todos`` list in the state) and the subagents before the answer.
+
 Durable state (status, final text, error, counters, open interrupts) lives in synced
 traits; only new frames travel as custom messages. The final answer is also put in
 the output's mime bundle (``text/plain`` and ``text/markdown``) when the stream ends,
@@ -64,6 +72,11 @@ from jupyter_lcsse.kernel.saved_output import (
     inert_markdown,
     interrupts_markdown,
     interrupts_text,
+    plan_markdown,
+    plan_of,
+    plan_text,
+    subagents_markdown,
+    subagents_text,
 )
 from jupyter_lcsse.kernel.transports import transport_for
 from jupyter_lcsse.kernel.transports.base import TERMINAL, log, running_loop
@@ -211,7 +224,9 @@ class StreamWidget(anywidget.AnyWidget):
         ``text/plain`` is the exact text (every renderer shows it as text); with
         ``markdown`` a ``text/markdown`` copy whose model HTML is inert
         (``_inert_markdown``), so nbconvert, GitHub, MkDocs or an untrusted JupyterLab
-        never run a tag the model wrote. A failed run says why in both.
+        never run a tag the model wrote. A failed run says why in both. A run with
+        agents inside keeps its plan and its subagents before the answer
+        (``saved_output.py``).
         """
         bundle = super()._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
@@ -220,22 +235,34 @@ class StreamWidget(anywidget.AnyWidget):
             problem = f"{state}: {self.error}" if self.error else ""
             pending = decisions.open_payloads(self.interrupts)
             answered = self._shown_answers(pending)
+            plan, subagents = self._nested()
             plain = [
                 answers_text(answered) if answered else "",
+                plan_text(plan) if plan else "",
+                subagents_text(subagents) if subagents else "",
                 self.text,
                 interrupts_text(pending) if pending else "",
                 problem,
             ]
             data["text/plain"] = "\n\n".join(p for p in plain if p) or state
-            if self.markdown and (self.text or pending or answered):
+            if self.markdown and (self.text or pending or answered or plan or subagents):
                 rich = [
                     answers_markdown(answered) if answered else "",
+                    plan_markdown(plan) if plan else "",
+                    subagents_markdown(subagents) if subagents else "",
                     inert_markdown(self.text) if self.text else "",
                     interrupts_markdown(pending) if pending else "",
                     f"**{inert_markdown(problem)}**" if problem else "",
                 ]
                 data["text/markdown"] = "\n\n".join(p for p in rich if p)
         return bundle
+
+    def _nested(self) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+        """The plan in the run's state and its subagents, for the saved output."""
+        transport = getattr(self, "_transport", None)  # (a bundle asked for in __init__)
+        if transport is None:
+            return [], []
+        return plan_of(transport.state.current_state), transport.state.subagents
 
     def _shown_answers(self, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The answers the current run started from, unless they never applied (a
@@ -410,8 +437,24 @@ class StreamWidget(anywidget.AnyWidget):
 
     @property
     def state(self) -> Any:
-        """A graph run's final state (its ``state`` event), else None."""
-        return self._transport.state.state
+        """A graph run's state, current during the run: while it runs, its
+        ``state_delta`` patches applied in order (the state without ``messages``, which
+        stream as events); once the run sent it, the final ``state`` (messages
+        included); None for a run that sends neither. Kernel transport: as each batch
+        of frames reaches the page. Server transport: as the kernel reads the run
+        (``await w.wait()``, a headless cell)."""
+        return self._transport.state.current_state
+
+    @property
+    def subagents(self) -> list[dict[str, Any]]:
+        """The agents inside the run, in the order they started: ``{"id", "name",
+        "status" (running, finished or error), "parent" (the subagent it runs in, or
+        None), "tool_call_id" (the root's or its parent's tool call that started it, or
+        None), "text" (all it said), "answer" (its text since its last tool call),
+        "reasoning", "tool_calls" (as ``w.tool_calls``), "interrupts" (the ids it
+        finished waiting at), "error"}``. Their text and tool calls are never in
+        ``w.text`` or ``w.tool_calls``. Current as ``w.state`` is."""
+        return self._transport.state.subagents
 
     @property
     def sources(self) -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
 """RunState on the run vectors the page's RunEvents reads too (tests/vectors/run_events.json).
 
 The two readers fold the same native-dialect events into a run's answer, tool calls,
-sources, usage, error and end; tests/js/run_events_vectors.test.mjs checks the page's on
-the same file, so the kernel's ``w.text`` and the page's answer cannot drift apart.
+sources, usage, error and end, and a nested run's subagents and live state;
+tests/js/run_events_vectors.test.mjs checks the page's on the same file, so the kernel's
+``w.text`` and the page's answer cannot drift apart.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ CASES: list[dict[str, Any]] = json.loads(
 
 
 _CALL_KEYS = ("id", "name", "args", "args_text", "result", "status", "preface")
+_SUBAGENT_KEYS = (
+    "id", "name", "status", "parent", "tool_call_id", "text", "reasoning", "interrupts", "error",
+)  # fmt: skip
+
+
+def _subagent(agent: dict[str, Any]) -> dict[str, Any]:
+    calls = [{k: call[k] for k in _CALL_KEYS} for call in agent["tool_calls"]]
+    return {**{k: agent[k] for k in _SUBAGENT_KEYS}, "tool_calls": calls}
 
 
 def _observed(state: RunState) -> dict[str, Any]:
@@ -39,6 +48,8 @@ def _observed(state: RunState) -> dict[str, Any]:
         "state": state.state,
         "metadata": state.metadata,
         "step": state.step or None,  # "" when no step runs; the page says null
+        "subagents": [_subagent(agent) for agent in state.subagents],
+        "live_state": state.live_state,
     }
 
 
@@ -58,3 +69,4 @@ def test_run_state_when_fed_a_vector_then_agrees_with_the_expected_run(
         state.feed(ServerSentEvent(data=frame["data"], event=frame["event"], id=frame["id"]))
     assert _observed(state) == case["expect"]
     assert state.done
+    assert state.bad_patches == 0

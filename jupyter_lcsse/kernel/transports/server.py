@@ -5,7 +5,11 @@ on ``ask()``: then the kernel knows the run id without waiting for the browser, 
 comm messages a busy kernel reads only between cells, so ``wait()`` works in any later
 cell, even under "Run All". The browser reads the event stream itself (reconnecting
 with ``Last-Event-ID``); tokens never travel over the comm. ``wait()`` reads the run's
-events from the server too (``jupyter_lcsse.client``), whatever the page reported.
+events from the server too (``jupyter_lcsse.client``), whatever the page reported, and
+what it reads is the widget's ``state`` as it reads it: ``w.state`` (the live state),
+``w.subagents`` and ``w.tool_calls`` are current during ``wait()``. Between cells the
+kernel reads nothing of a run the page follows (the page tells it only how the run
+ended), so there they hold the last run the kernel read.
 
 A kernel that finds no server (``discovery.py``), or cannot reach it, says so at once
 (``status="error"`` with what to set): under nbclient, papermill or VS Code nothing
@@ -291,7 +295,15 @@ class ServerTransport(Transport):
             self._host.status = "error"
 
     async def _follow(self, server: ServerInfo, run_id: str) -> None:
+        """Read run ``run_id`` from the server to its end, then set the widget's traits.
+
+        The reader is the widget's ``state`` from the first event on, so ``w.state``
+        (the live state), ``w.subagents`` and ``w.tool_calls`` are current while the
+        kernel reads (``await w.wait()``, a headless cell), not only at the end.
+        """
         state = RunState()
+        if self._host.run_id == run_id:
+            self.state = state
         async with server.client() as client:
             async for event in client.events(run_id):
                 state.feed(event)
