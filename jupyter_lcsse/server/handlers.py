@@ -213,6 +213,7 @@ async def start_agui_run(handler: LCSSEHandler, chain: Chain, body: dict[str, An
         frontend_tools=agui.frontend_tools,
         parent_run_id=agui.parent_run_id,
         history=agui.history,
+        carried=agui.carried,
     )
     if not chain.checkpointed:
         return handler.launch(chain, chain_input, agui.config, chain.default_mode, dialect)

@@ -10,6 +10,7 @@ import asyncio
 import json
 from typing import Any
 
+import jsonpatch
 import pytest
 from ag_ui.core import PROTOCOL_VERSION, EventType, TextMessageContentEvent
 from ag_ui.encoder import EventEncoder
@@ -69,6 +70,7 @@ async def test_agent_when_asked_six_times_seven_then_agui_events_in_order(
     assert text_of(events) == AGENT_ANSWER
     order = [
         "RUN_STARTED",
+        "STATE_SNAPSHOT",
         "STEP_STARTED",
         "TOOL_CALL_START",
         "TOOL_CALL_END",
@@ -80,7 +82,6 @@ async def test_agent_when_asked_six_times_seven_then_agui_events_in_order(
         "TEXT_MESSAGE_START",
         "TEXT_MESSAGE_END",
         "STEP_FINISHED",
-        "STATE_SNAPSHOT",
         "MESSAGES_SNAPSHOT",
         "RUN_FINISHED",
     ]
@@ -276,8 +277,15 @@ async def test_graph_when_state_sent_then_it_is_the_input_state_and_snapshot(
     body = run_input("hi", state={"topic": "tides"})
     events = agui_events((await agui(sse_fetch, "topic_graph", body)).events)
     assert text_of(events) == "The topic is tides; you said hi."
+    # The snapshot is the state the graph starts from (the client's, as taken); the
+    # deltas after it carry the graph's changes, and no second snapshot repeats them.
     (state,) = [e for e in events if e["type"] == "STATE_SNAPSHOT"]
-    assert state["snapshot"] == {"topic": "done"}
+    assert state["snapshot"] == {"topic": "tides"}
+    final = jsonpatch.apply_patch(
+        state["snapshot"],
+        [op for e in events if e["type"] == "STATE_DELTA" for op in e["delta"]],
+    )
+    assert final == {"topic": "done"}
 
 
 async def test_reasoning_agent_when_streamed_then_reasoning_events_bracket_the_thought(

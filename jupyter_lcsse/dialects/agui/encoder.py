@@ -8,12 +8,14 @@ models. Each frame is what that package's ``EventEncoder`` writes
 
 Why a state machine: AG-UI brackets what the native dialect sends flat. Text is a
 message with a start and an end, reasoning too, and a run must close every message,
-tool call and step it opened before ``RUN_FINISHED``. So the dialect remembers what is
-open: text messages by their LangChain message id and the graph node that streams
-them (parallel nodes stream side by side). A message ends when its node's step
-finishes, when its node starts another message or a tool call, and at the run's end;
-usage, sources and data pass beside it without cutting it. Steps of one name that run
-at once (two tool calls, the ``tools`` node twice) are one AG-UI step.
+tool call, step and subagent it opened before ``RUN_FINISHED``. So the dialect remembers
+what is open, per owner (the root agent, or a subagent): text messages by their
+LangChain message id and the graph node that streams them (parallel nodes and
+subagents stream side by side), reasoning, tool calls and steps. A message ends when its
+node's step finishes, when its node starts another message or a tool call, when its
+subagent ends, and at the run's end; usage, sources and data pass beside it without
+cutting it. Steps of one name and owner that run at once (two tool calls, the ``tools``
+node twice) are one AG-UI step.
 
 The mapping:
 
@@ -26,14 +28,23 @@ The mapping:
 - ``tool_call_start`` / ``_delta`` / ``_end``: ``TOOL_CALL_START`` / ``_ARGS`` /
   ``_END``; ``tool_result``: ``TOOL_CALL_RESULT``;
 - ``step``: ``STEP_STARTED`` / ``STEP_FINISHED`` with the node's name;
-- ``state``: ``STATE_SNAPSHOT`` of the state without its messages, and the messages as
-  ``MESSAGES_SNAPSHOT``;
+- ``subagent``: ``SUBAGENT_STARTED`` / ``SUBAGENT_FINISHED`` / ``SUBAGENT_ERROR``
+  (``subagents.py``); everything from inside a subagent (its ``subagent_text`` and
+  ``subagent_reasoning`` as text and reasoning messages of its own, its tool calls and
+  results, steps, sources, data) carries its ``subagentRunId``;
+- a graph's state: ``STATE_SNAPSHOT`` of the state it starts from with the run's first
+  event, then ``state_delta``: ``STATE_DELTA`` (``state.py``);
+- ``state``: the messages as ``MESSAGES_SNAPSHOT``, the subagents' own among them, by
+  what the client assembled (``transcript.py``), and a ``STATE_SNAPSHOT`` of the state
+  without its messages when the deltas did not bring the client there already;
 - ``sources`` and ``data``: ``CUSTOM`` events named ``lcsse.sources`` / ``lcsse.data``;
 - ``usage``: summed into ``RUN_FINISHED``'s ``usage``;
 - ``interrupt`` (a graph waits for a human): no frame of its own; each is kept for the
-  end, where the run, after the ``state`` snapshots, finishes with the interrupt outcome;
+  end, where the run, after the ``state`` snapshots, finishes with the interrupt outcome
+  (each interrupt naming the subagent that asked it);
 - the end: ``RUN_FINISHED`` (outcome ``success``, naming the frontend tool calls the
-  client is to answer, ``interrupt`` for a run that stopped to ask, or ``cancelled``); a
+  client is to answer, ``interrupt`` for a run that stopped to ask, or ``cancelled``,
+  after ``SUBAGENT_ERROR`` code ``cancelled`` for each subagent it cut short); a
   chain's error, a reader the replay buffer left behind and a server shutdown:
   ``RUN_ERROR`` with the masked message and a code.
 
@@ -59,6 +70,11 @@ A run that resumes a thread (``history``) begins, after ``RUN_STARTED``, with a
 ``MESSAGES_SNAPSHOT`` of the thread as its checkpoint holds it: the resumed tool call is
 not streamed again (the spec: its ``TOOL_CALL_RESULT`` names the original call), and the
 snapshot is where the run shows the call that result answers.
+
+The final answer a subagent wrote goes out natively once more as ``message`` at the end
+(so a reader of plain text gets it); an AG-UI client has it already, as that subagent's
+message, so the repeat is not sent (a second copy under a new id would stand in the
+client's messages until the snapshot took it away).
 
 A cancelled run whose tool call was cut in the middle of its arguments cannot end
 cleanly (the call's arguments are not JSON, and an open call may not stay open at a
@@ -89,9 +105,6 @@ from ag_ui.core import (
     RunFinishedInterruptOutcome,
     RunFinishedSuccessOutcome,
     RunStartedEvent,
-    StateSnapshotEvent,
-    StepFinishedEvent,
-    StepStartedEvent,
     TextMessageContentEvent,
     TextMessageEndEvent,
     TextMessageStartEvent,
@@ -106,6 +119,10 @@ from pydantic_core import PydanticSerializationError
 from jupyter_lcsse.core.json_limits import fix_surrogates, loads_bounded
 from jupyter_lcsse.dialects.agui.interrupts import agui_interrupts
 from jupyter_lcsse.dialects.agui.snapshots import state_messages_to_agui
+from jupyter_lcsse.dialects.agui.state import SharedState
+from jupyter_lcsse.dialects.agui.steps import OpenSteps
+from jupyter_lcsse.dialects.agui.subagents import SubagentLifecycle
+from jupyter_lcsse.dialects.agui.transcript import Carried, Transcript
 from jupyter_lcsse.dialects.native import Frame, to_json
 from jupyter_lcsse.streaming.events import (
     DATA,
@@ -114,18 +131,25 @@ from jupyter_lcsse.streaming.events import (
     REASONING,
     SOURCES,
     STATE,
+    STATE_DELTA,
     STEP,
+    SUBAGENT,
+    SUBAGENT_REASONING,
+    SUBAGENT_TEXT,
     TOOL_CALL_DELTA,
     TOOL_CALL_END,
     TOOL_CALL_START,
     TOOL_RESULT,
     USAGE,
+    Origin,
     StreamEvent,
 )
 
 __all__ = ["AguiDialect", "frame_data"]
 
 CUSTOM_PREFIX = "lcsse."
+
+Owner = str | None  # the subagent an event comes from (None: the root agent)
 
 
 def frame_data(event: BaseEvent) -> str:
@@ -173,8 +197,25 @@ def _parses(args: str) -> bool:
     return True
 
 
+def _last_segment(node: str | None) -> str | None:
+    """A node as its steps name it: a subagent's messages name ``<namespace>|<node>``."""
+    return node.rpartition("|")[2] if node else node
+
+
+class _Text:
+    """An open text message: its AG-UI id, the node streaming it, and its content event,
+    reused for each piece."""
+
+    __slots__ = ("id", "node", "piece")
+
+    def __init__(self, message_id: str, node: str | None, piece: TextMessageContentEvent) -> None:
+        self.id = message_id
+        self.node = node
+        self.piece = piece
+
+
 class AguiDialect:
-    """One run's AG-UI events; remembers which message, tool calls and steps are open."""
+    """One run's AG-UI events; remembers what is open, and whose it is."""
 
     name = "agui"
     plain_text = False  # text is TEXT_MESSAGE_CONTENT, never a bare SSE data line
@@ -187,6 +228,7 @@ class AguiDialect:
         frontend_tools: Sequence[str] = (),
         parent_run_id: str | None = None,
         history: Sequence[Any] | None = None,
+        carried: Sequence[Carried] = (),
     ) -> None:
         self.thread_id = thread_id
         self.run_id = run_id
@@ -194,18 +236,21 @@ class AguiDialect:
         self._frontend_tools = frozenset(frontend_tools)
         self._prefix = secrets.token_hex(4)  # message ids unique across runs of a thread
         self._count = 0
-        # Open text messages by their LangChain message id: (AG-UI id, graph node, the
-        # message's content event, reused for each piece).
-        self._texts: dict[str | None, tuple[str, str | None, TextMessageContentEvent]] = {}
-        self._reasoning: str | None = None  # the open reasoning message's id
-        self._calls: dict[str, str] = {}  # open tool calls: id -> arguments so far
-        self._steps: dict[str, int] = {}  # open steps: name -> how many times open
+        # Open text messages by their owner and LangChain message id.
+        self._texts: dict[tuple[Owner, str | None], _Text] = {}
+        self._reasoning: dict[Owner, str] = {}  # the open reasoning message's id, per owner
+        self._calls: dict[str, tuple[Owner, str]] = {}  # open calls: AG-UI id -> owner, args
+        self._steps = OpenSteps()
         self._frontend_calls: list[str] = []  # frontend tool calls, for the client to answer
         self._answered: set[str] = set()
         self._used: set[str] = set()  # message ids given out: one per message per run
         self._interrupts: list[dict[str, Any]] = []  # what the graph asks, for the end
         # A resumed thread's messages (``graphs.message_dict``'s), shown at the start.
         self._history = None if history is None else list(history)
+        self._transcript = Transcript(carried)
+        self._subagents = SubagentLifecycle()
+        self._state = SharedState(shared=False)  # a graph's, once metadata() says so
+        self._first = True  # no event encoded yet: the state snapshot comes with the first
         self._ended = False
 
     def _message_id(self, given: str | None, kind: str) -> str:
@@ -233,9 +278,8 @@ class AguiDialect:
         if self._history is None:
             return _frames([started])
         history, self._history = self._history, None  # once, and not kept for the run
-        snapshot = MessagesSnapshotEvent(
-            messages=state_messages_to_agui(history, f"msg-{self._prefix}")
-        )
+        messages = state_messages_to_agui(history, f"msg-{self._prefix}")
+        snapshot = MessagesSnapshotEvent(messages=self._transcript.snapshot(messages))
         return _frames([started, snapshot])
 
     def refusal(self, code: str, message: str) -> list[Frame]:
@@ -248,149 +292,273 @@ class AguiDialect:
         return self.start() + self.error(code, message)
 
     def metadata(self, info: dict[str, Any]) -> str:
-        """Nothing per connection: an AG-UI client reads every data line as an event."""
+        """Nothing per connection: an AG-UI client reads every data line as an event.
+        ``Run`` calls this once, before ``start``: its mode says whether the run is a
+        graph's, whose state the client shares (a snapshot, then deltas)."""
+        if self._first:
+            self._state = SharedState(shared=info.get("mode") == "graph")
         return ""
 
     def encode(self, event: StreamEvent) -> list[Frame]:
+        if self._first:
+            self._first = False
+            if self._state.shared:  # a graph's: the state it starts from goes first
+                if event.kind == STATE_DELTA:  # LangGraph streams its starting state first
+                    return _frames(self._state.start(event.data.get("patch")))
+                return _frames(self._state.start()) + self._encode(event)
+        return self._encode(event)
+
+    def _encode(self, event: StreamEvent) -> list[Frame]:
         kind, data, origin = event
         if kind == MESSAGE:
-            source = origin.message_id if origin else None
-            open_text = self._texts.get(source)
-            if open_text is not None:  # the next piece of an open message: nearly every token
-                # One event per message, its delta and time set per piece and serialised
-                # at once: the package's model and encoder, without a model built per token.
-                piece = open_text[2]
-                piece.delta, piece.timestamp = data, _now_ms()
-                return [(None, frame_data(piece))]
-            node = origin.node if origin else None
-            # The node's model moved on to its next message: its last one is done.
-            out = self._close_reasoning() + self._close_text_of(node)
-            message_id = self._message_id(source, "msg")
-            piece = TextMessageContentEvent(message_id=message_id, delta="")
-            self._texts[source] = (message_id, node, piece)
-            out.append(TextMessageStartEvent(message_id=message_id, role="assistant"))
-            out.append(TextMessageContentEvent(message_id=message_id, delta=data))
-            return _frames(out)
+            return self._text(None, data, origin)
+        if kind == SUBAGENT_TEXT:
+            return self._text(data["subagent"], data["delta"], origin)
         if kind == REASONING:
-            out = self._close_text_of(origin.node if origin else None)
-            if self._reasoning is None:
-                self._reasoning = self._new_id("reasoning")
-                out.append(ReasoningStartEvent(message_id=self._reasoning))
-                out.append(ReasoningMessageStartEvent(message_id=self._reasoning))
-            out.append(ReasoningMessageContentEvent(message_id=self._reasoning, delta=data))
-            return _frames(out)
+            return _frames(self._reason(None, data, origin))
+        if kind == SUBAGENT_REASONING:
+            return _frames(self._reason(data["subagent"], data["delta"], origin))
+        owner: Owner = data.get("subagent") if isinstance(data, dict) else None
         if kind == TOOL_CALL_DELTA:
-            call_id = data["id"]
-            if call_id not in self._calls:
-                return []  # a piece of a call that never started (or has ended)
-            self._calls[call_id] += data["args_delta"]
-            return _frames([ToolCallArgsEvent(tool_call_id=call_id, delta=data["args_delta"])])
+            return _frames(self._call_args(owner, data))
         if kind == USAGE:
             return []  # summed by the adapter: it goes on RUN_FINISHED
         if kind in (SOURCES, DATA):  # beside the text, never cutting it
-            return _frames([CustomEvent(name=CUSTOM_PREFIX + kind, value=_json_safe(data))])
+            return _frames([self._custom(kind, owner, data)])
         if kind == STEP:
-            return _frames(self._step(data["name"], data["status"]))
+            return _frames(self._step(owner, data["name"], data["status"]))
         if kind == INTERRUPT:  # no AG-UI event: the question goes on RUN_FINISHED
             self._interrupts.append(data)
             return []
-        out = self._close_reasoning()
+        if kind == STATE_DELTA:
+            return _frames(self._state.delta(data.get("patch") or []))
+        if kind == SUBAGENT:
+            return _frames(self._subagent(data))
+        out = self._close_reasoning(owner)
         if kind == TOOL_CALL_START:
-            # A call ends the text before it in its message (the preface).
-            out.extend(self._close_text_of(origin.node if origin else None))
-            self._calls[data["id"]] = ""
-            parent = origin.message_id if origin else None
-            out.append(
-                ToolCallStartEvent(
-                    tool_call_id=data["id"], tool_call_name=data["name"], parent_message_id=parent
-                )
-            )
+            out.extend(self._start_call(owner, data, origin))
         elif kind == TOOL_CALL_END:
-            if self._calls.pop(data["id"], None) is not None:
-                out.append(ToolCallEndEvent(tool_call_id=data["id"]))
-                if data.get("name") in self._frontend_tools:
-                    self._frontend_calls.append(data["id"])
+            out.extend(self._end_call(owner, data))
         elif kind == TOOL_RESULT:
-            self._answered.add(data["id"])
-            source = origin.tool_message_id if origin else None
-            out.append(
-                ToolCallResultEvent(
-                    message_id=self._message_id(source, "tool"),
-                    tool_call_id=data["id"],
-                    content=data["content"],
-                    role="tool",
-                )
-            )
+            out.append(self._result(owner, data, origin))
         elif kind == STATE:
             out.extend(self._close_text())
-            out.extend(self._state(data))
+            out.extend(self._close_reasoning_all())
+            out.extend(self._subagents.suspended(self._interrupts))
+            out.extend(self._state_events(data))
         else:  # a kind this dialect does not know yet: as it is, under its own name
-            out.append(CustomEvent(name=CUSTOM_PREFIX + kind, value=_json_safe(data)))
+            out.append(self._custom(kind, owner, data))
         return _frames(out)
 
-    def _step(self, name: str, status: str) -> list[BaseEvent]:
-        """Steps of one name nest (two tool calls run the "tools" node twice at once):
-        AG-UI allows one open step per name, so only the first start and the last
-        finish of a name are sent. A node's finish ends its text and reasoning."""
-        count = self._steps.get(name, 0)
-        if status == "started":
-            self._steps[name] = count + 1
-            return [StepStartedEvent(step_name=name)] if count == 0 else []
-        out = self._close_reasoning() + self._close_text_of(name, unattributed=True)
-        if count > 1:
-            self._steps[name] = count - 1
-        elif count == 1:
-            del self._steps[name]
-            out.append(StepFinishedEvent(step_name=name))
+    # -- text and reasoning ------------------------------------------------------------
+
+    def _text(self, owner: Owner, delta: str, origin: Origin | None) -> list[Frame]:
+        source = origin.message_id if origin else None
+        open_text = self._texts.get((owner, source))
+        if open_text is not None:  # the next piece of an open message: nearly every token
+            # One event per message, its delta and time set per piece and serialised
+            # at once: the package's model and encoder, without a model built per token.
+            piece = open_text.piece
+            piece.delta, piece.timestamp = delta, _now_ms()
+            if owner is not None:
+                self._transcript.text_piece(open_text.id, delta)
+            return [(None, frame_data(piece))]
+        if owner is None and source is not None and self._said_by_subagent(source, delta):
+            return []  # the answer a subagent wrote, again (see the module doc)
+        node = origin.node if origin else None
+        # The node's model moved on to its next message: its last one is done.
+        out = self._close_reasoning(owner) + self._close_text_of(owner, node)
+        message_id = self._message_id(source, "msg")
+        piece = TextMessageContentEvent(message_id=message_id, delta="", subagent_run_id=owner)
+        self._texts[(owner, source)] = _Text(message_id, node, piece)
+        self._transcript.text(message_id, owner)
+        if owner is not None:
+            self._transcript.text_piece(message_id, delta)
+        out.append(
+            TextMessageStartEvent(message_id=message_id, role="assistant", subagent_run_id=owner)
+        )
+        out.append(
+            TextMessageContentEvent(message_id=message_id, delta=delta, subagent_run_id=owner)
+        )
+        return _frames(out)
+
+    def _said_by_subagent(self, source: str, text: str) -> bool:
+        """Whether root text ``text`` of message ``source`` is a subagent's message the
+        client has whole already."""
+        return self._transcript.owner(source) is not None and (
+            self._transcript.text_of(source) == text
+        )
+
+    def _reason(self, owner: Owner, delta: str, origin: Origin | None) -> list[BaseEvent]:
+        out = self._close_text_of(owner, origin.node if origin else None)
+        reasoning = self._reasoning.get(owner)
+        if reasoning is None:
+            reasoning = self._reasoning[owner] = self._new_id("reasoning")
+            out.append(ReasoningStartEvent(message_id=reasoning, subagent_run_id=owner))
+            out.append(ReasoningMessageStartEvent(message_id=reasoning, subagent_run_id=owner))
+        out.append(
+            ReasoningMessageContentEvent(message_id=reasoning, delta=delta, subagent_run_id=owner)
+        )
         return out
 
-    def _state(self, state: Any) -> list[BaseEvent]:
+    def _custom(self, kind: str, owner: Owner, data: Any) -> CustomEvent:
+        """A ``CUSTOM`` event ``lcsse.<kind>``; from a subagent, its payload without the
+        native ``subagent`` key (``subagentRunId`` says it)."""
+        if owner is not None and isinstance(data, dict):
+            data = {key: value for key, value in data.items() if key != "subagent"}
+        return CustomEvent(name=CUSTOM_PREFIX + kind, value=_json_safe(data), subagent_run_id=owner)
+
+    # -- tool calls --------------------------------------------------------------------
+
+    def _start_call(
+        self, owner: Owner, data: dict[str, Any], origin: Origin | None
+    ) -> list[BaseEvent]:
+        # A call ends the text before it in its message (the preface).
+        out = self._close_text_of(owner, origin.node if origin else None)
+        parent = origin.message_id if origin else None
+        name = str(data.get("name") or "")
+        public = self._transcript.start_call(owner, str(data["id"]), name, parent)
+        self._calls[public] = (owner, "")
+        out.append(
+            ToolCallStartEvent(
+                tool_call_id=public,
+                tool_call_name=name,
+                parent_message_id=parent,
+                subagent_run_id=owner,
+            )
+        )
+        return out
+
+    def _call_args(self, owner: Owner, data: dict[str, Any]) -> list[BaseEvent]:
+        public = self._transcript.call(owner, str(data["id"]))
+        call = self._calls.get(public) if public is not None else None
+        if public is None or call is None:
+            return []  # a piece of a call that never started (or has ended)
+        delta = str(data["args_delta"])
+        self._calls[public] = (call[0], call[1] + delta)
+        if owner is not None:
+            self._transcript.call_args(public, delta)
+        return [ToolCallArgsEvent(tool_call_id=public, delta=delta, subagent_run_id=owner)]
+
+    def _end_call(self, owner: Owner, data: dict[str, Any]) -> list[BaseEvent]:
+        public = self._transcript.call(owner, str(data["id"]))
+        if public is None or self._calls.pop(public, None) is None:
+            return []
+        if data.get("name") in self._frontend_tools and owner is None:
+            self._frontend_calls.append(public)
+        return [ToolCallEndEvent(tool_call_id=public, subagent_run_id=owner)]
+
+    def _result(self, owner: Owner, data: dict[str, Any], origin: Origin | None) -> BaseEvent:
+        native = str(data["id"])
+        public = self._transcript.call(owner, native) or native
+        self._answered.add(public)
+        source = origin.tool_message_id if origin else None
+        message_id = self._message_id(source, "tool")
+        content = str(data["content"])
+        self._transcript.result(owner, public, message_id, content, native=native, state_id=source)
+        return ToolCallResultEvent(
+            message_id=message_id,
+            tool_call_id=public,
+            content=content,
+            role="tool",
+            subagent_run_id=owner,
+        )
+
+    # -- steps, subagents and state ----------------------------------------------------
+
+    def _step(self, owner: Owner, name: str, status: str) -> list[BaseEvent]:
+        """A node's start or finish (steps of one name are one AG-UI step: ``steps.py``).
+        A node's finish ends its text and reasoning."""
+        if status == "started":
+            return self._steps.started(owner, name)
+        out = self._close_reasoning(owner) + self._close_text_of(owner, name, step=True)
+        return out + self._steps.finished(owner, name)
+
+    def _subagent(self, data: dict[str, Any]) -> list[BaseEvent]:
+        agent_id = str(data["id"])
+        if data.get("status") == "started":
+            native = data.get("tool_call_id")
+            parent = data.get("parent")
+            call = self._transcript.call(parent, str(native)) or native if native else None
+            return self._subagents.started(data, call, self._transcript.message_of(call))
+        return self._close_owner(agent_id) + self._subagents.ended(data)
+
+    def _state_events(self, state: Any) -> list[BaseEvent]:
+        interrupted = bool(self._interrupts)
         if not isinstance(state, dict):
-            return [StateSnapshotEvent(snapshot=_json_safe(state))]
+            return self._state.final(_json_safe(state), interrupted=interrupted)
         rest = {key: value for key, value in state.items() if key != "messages"}
-        out: list[BaseEvent] = [StateSnapshotEvent(snapshot=_json_safe(rest))]
+        out = self._state.final(_json_safe(rest), interrupted=interrupted)
         messages = state.get("messages")
         if isinstance(messages, list):
-            out.append(
-                MessagesSnapshotEvent(
-                    messages=state_messages_to_agui(messages, f"msg-{self._prefix}")
-                )
-            )
+            snapshot = state_messages_to_agui(messages, f"msg-{self._prefix}")
+            out.append(MessagesSnapshotEvent(messages=self._transcript.snapshot(snapshot)))
         return out
 
     # -- closing what is open --------------------------------------------------------
 
     def _close_text(self) -> list[BaseEvent]:
         """End every open text message."""
-        out: list[BaseEvent] = [TextMessageEndEvent(message_id=t[0]) for t in self._texts.values()]
+        out: list[BaseEvent] = [
+            TextMessageEndEvent(message_id=text.id, subagent_run_id=owner)
+            for (owner, _), text in self._texts.items()
+        ]
         self._texts.clear()
         return out
 
-    def _close_text_of(self, node: str | None, unattributed: bool = False) -> list[BaseEvent]:
-        """End the open text messages ``node`` streamed (and, with ``unattributed``, those
-        no node is known for: a chain's, not a graph's)."""
+    def _close_text_of(self, owner: Owner, node: str | None, step: bool = False) -> list[BaseEvent]:
+        """End the open text messages of ``owner`` that ``node`` streamed; with ``step``
+        (``node`` is a step's name), those whose node that step is, and for the root
+        those no node is known for (a chain's, not a graph's)."""
         out: list[BaseEvent] = []
-        for source, (message_id, made_by, _) in list(self._texts.items()):
-            if made_by == node or (unattributed and made_by is None):
-                del self._texts[source]
-                out.append(TextMessageEndEvent(message_id=message_id))
+        for key, text in list(self._texts.items()):
+            if key[0] != owner:
+                continue
+            made_by = _last_segment(text.node) if step else text.node
+            if made_by == node or (step and owner is None and text.node is None):
+                del self._texts[key]
+                out.append(TextMessageEndEvent(message_id=text.id, subagent_run_id=owner))
         return out
 
-    def _close_reasoning(self) -> list[BaseEvent]:
-        if self._reasoning is None:
+    def _close_reasoning(self, owner: Owner) -> list[BaseEvent]:
+        message_id = self._reasoning.pop(owner, None)
+        if message_id is None:
             return []
-        message_id, self._reasoning = self._reasoning, None
         return [
-            ReasoningMessageEndEvent(message_id=message_id),
-            ReasoningEndEvent(message_id=message_id),
+            ReasoningMessageEndEvent(message_id=message_id, subagent_run_id=owner),
+            ReasoningEndEvent(message_id=message_id, subagent_run_id=owner),
         ]
 
-    def _close_all(self) -> list[BaseEvent]:
-        out = self._close_text() + self._close_reasoning()
-        out.extend(ToolCallEndEvent(tool_call_id=call_id) for call_id in self._calls)
+    def _close_reasoning_all(self) -> list[BaseEvent]:
+        out: list[BaseEvent] = []
+        for owner in list(self._reasoning):
+            out.extend(self._close_reasoning(owner))
+        return out
+
+    def _close_owner(self, owner: str) -> list[BaseEvent]:
+        """End what subagent ``owner`` has open: it is done (or waits, or failed)."""
+        out = self._close_reasoning(owner)
+        for key, text in list(self._texts.items()):
+            if key[0] == owner:
+                del self._texts[key]
+                out.append(TextMessageEndEvent(message_id=text.id, subagent_run_id=owner))
+        for call_id, (call_owner, _) in list(self._calls.items()):
+            if call_owner == owner:
+                del self._calls[call_id]
+                out.append(ToolCallEndEvent(tool_call_id=call_id, subagent_run_id=owner))
+        return out + self._steps.give_up(owner)
+
+    def _close_all(self, *, cancelled: bool = False) -> list[BaseEvent]:
+        out = self._close_text() + self._close_reasoning_all()
+        out.extend(
+            ToolCallEndEvent(tool_call_id=call_id, subagent_run_id=owner)
+            for call_id, (owner, _) in self._calls.items()
+        )
         self._calls.clear()
-        out.extend(StepFinishedEvent(step_name=name) for name in self._steps)
-        self._steps.clear()
+        out.extend(self._steps.close())
+        if not cancelled:
+            out.extend(self._subagents.suspended(self._interrupts))
+        out.extend(self._subagents.close(cancelled=cancelled))
         return out
 
     # -- the run's end -------------------------------------------------------------------
@@ -421,7 +589,7 @@ class AguiDialect:
         if reason == "error":  # ended as failed without an error of its own
             return _frames([RunErrorEvent(message="the run failed", code="error")])
         if reason == "cancelled":
-            cut = [call_id for call_id, args in self._calls.items() if not _parses(args)]
+            cut = [call_id for call_id, (_, args) in self._calls.items() if not _parses(args)]
             if cut:
                 return _frames(
                     [
@@ -434,7 +602,7 @@ class AguiDialect:
                 )
             return _frames(
                 [
-                    *self._close_all(),
+                    *self._close_all(cancelled=True),
                     RunFinishedEvent(
                         thread_id=self.thread_id,
                         run_id=self.run_id,
@@ -444,15 +612,15 @@ class AguiDialect:
                 ]
             )
         if reason == "interrupted":
+            closed = self._close_all()
+            asked = agui_interrupts(self._asked(summary), self._subagents.owners)
             return _frames(
                 [
-                    *self._close_all(),
+                    *closed,
                     RunFinishedEvent(
                         thread_id=self.thread_id,
                         run_id=self.run_id,
-                        outcome=RunFinishedInterruptOutcome(
-                            interrupts=agui_interrupts(self._asked(summary))
-                        ),
+                        outcome=RunFinishedInterruptOutcome(interrupts=asked),
                         usage=usage_list,
                     ),
                 ]
@@ -471,12 +639,27 @@ class AguiDialect:
         )
 
     def _asked(self, summary: dict[str, Any]) -> list[dict[str, Any]]:
-        """The interrupts the run stopped at: their events' payloads, or, should the
-        run name ids no event carried, those (the outcome needs at least one)."""
+        """The interrupts the run stopped at: their events' payloads (an approval's tool
+        calls by the ids the stream gave them), or, should the run name ids no event
+        carried, those (the outcome needs at least one)."""
         if self._interrupts:
-            return self._interrupts
+            return [self._public_calls(payload) for payload in self._interrupts]
         ids = summary.get("interrupts") or ["interrupt"]
         return [{"id": str(i), "kind": "input", "value": None} for i in ids]
+
+    def _public_calls(self, payload: dict[str, Any]) -> dict[str, Any]:
+        actions = payload.get("actions")
+        if not isinstance(actions, list):
+            return payload
+        owner = self._subagents.owners.get(str(payload.get("id")))
+        renamed = []
+        for action in actions:
+            call_id = action.get("tool_call_id") if isinstance(action, dict) else None
+            public = self._transcript.call(owner, str(call_id)) if call_id else None
+            if isinstance(action, dict) and public and public != call_id:
+                action = {**action, "tool_call_id": public}
+            renamed.append(action)
+        return {**payload, "actions": renamed}
 
     def gap(self, message: str, summary: dict[str, Any]) -> list[Frame]:
         """The end of one reader's stream that the replay buffer left behind (the run

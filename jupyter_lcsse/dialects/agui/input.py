@@ -9,7 +9,9 @@ How the fields reach the chain:
 - ``messages``: a chain that takes messages (an agent, a ``MessagesState`` graph, a
   bare chat model) gets them all, as LangChain messages; any other chain gets the
   text of the last user message as its one string field (``{"question": ...}`` for the
-  default and ``rag`` chains).
+  default and ``rag`` chains). A subagent's messages (``subagentRunId``, which the last
+  run's ``MESSAGES_SNAPSHOT`` gave the client) are no input: they are the dialect's to
+  give back in this run's snapshot (``carried``), where the client had them.
 - ``state``: a graph's input state, under the messages (a ``messages`` key in it is
   replaced by ``messages``); for a chain without messages, the input's other fields.
 - ``threadId``: ``configurable.thread_id``, what a checkpointer keys a conversation by.
@@ -32,7 +34,7 @@ endpoint answers as ``RUN_ERROR``, as the spec wants.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ag_ui.core import ResumeEntry, RunAgentInput, Tool
@@ -54,6 +56,7 @@ from jupyter_lcsse.dialects.agui.interrupts import (
     resume_command,
 )
 from jupyter_lcsse.dialects.agui.messages import AguiMessageError, agui_to_langchain
+from jupyter_lcsse.dialects.agui.transcript import Carried, carried_of
 from jupyter_lcsse.streaming.graphs import is_graph, state_json, unwrapped
 from jupyter_lcsse.streaming.interrupts import interrupt_payload
 
@@ -81,6 +84,7 @@ class AguiRun:
     command: dict[str, Any] | None = None  # the native command, once check_thread built it
     pending: list[dict[str, Any]] | None = None  # the thread's open interrupts (payloads)
     history: list[Any] | None = None  # a resumed thread's messages, for MESSAGES_SNAPSHOT
+    carried: list[Carried] = field(default_factory=list)  # the subagents' messages sent back
 
 
 def _where(loc: Sequence[int | str]) -> str:
@@ -244,7 +248,13 @@ def parse_run_input(chain: Chain, body: dict[str, Any]) -> AguiRun:
         config=RunnableConfig(configurable=configurable),
         frontend_tools=[tool.name for tool in tools],
         resume=resume,
-        message_ids=[m.id for m in agui.messages if m.role not in ("activity", "reasoning")],
+        message_ids=[
+            m.id
+            for m in agui.messages
+            if m.role not in ("activity", "reasoning")
+            and getattr(m, "subagent_run_id", None) is None
+        ],
+        carried=carried_of(agui.messages),
     )
 
 
@@ -268,7 +278,8 @@ async def check_thread(chain: Chain, run: AguiRun) -> None:
     and for a resume set its ``command`` and ``history``; raises ``ResumeRefused``.
 
     One read of the checkpoint serves the check, the mapping of the resume entries (the
-    open interrupts' actions) and the resumed run's first ``MESSAGES_SNAPSHOT``. The
+    open interrupts' actions) and the resumed run's first ``MESSAGES_SNAPSHOT`` (with the
+    messages of the subagents it waits in, read from their own checkpoints). The
     native checks run again once the thread is claimed (``launch_on_thread``), so a
     thread that changed in between is still judged by what it holds then."""
     if not chain.checkpointed:
@@ -276,7 +287,8 @@ async def check_thread(chain: Chain, run: AguiRun) -> None:
         if why is not None:
             raise ResumeRefused(422, NOT_RESUMABLE, why)
         return
-    snapshot = await unwrapped(chain.runnable).aget_state(run.config)  # type: ignore[attr-defined]
+    graph: Any = unwrapped(chain.runnable)
+    snapshot = await graph.aget_state(run.config, subgraphs=bool(run.resume))
     values = snapshot.values if isinstance(snapshot.values, dict) else {}
     messages = values.get("messages")
     pending = [interrupt_payload(i, messages) for i in snapshot.interrupts]
@@ -303,4 +315,24 @@ async def check_thread(chain: Chain, run: AguiRun) -> None:
             "answers its open interrupts: send the resume with the conversation as the "
             "last MESSAGES_SNAPSHOT gave it (or none), and the new message in the run after",
         )
-    run.history = state_json(list(messages or ()))
+    history = state_json(list(messages or ()))
+    run.history = history + _subagents_history(snapshot, {m.get("id") for m in history})
+
+
+def _subagents_history(snapshot: Any, known: set[Any]) -> list[dict[str, Any]]:
+    """The messages of the subagents a paused thread waits in (a subgraph's checkpoint:
+    the call a resumed run will answer is there, not in the root's state), each naming
+    its subagent under ``subagent`` (the task id, the native and AG-UI subagent id),
+    innermost after its parent's."""
+    out: list[dict[str, Any]] = []
+    for task in getattr(snapshot, "tasks", ()) or ():
+        state = getattr(task, "state", None)
+        values = getattr(state, "values", None)
+        if not isinstance(values, dict):
+            continue
+        for message in state_json(list(values.get("messages") or ())):
+            if isinstance(message, dict) and message.get("id") not in known:
+                known.add(message.get("id"))
+                out.append({**message, "subagent": str(task.id)})
+        out.extend(_subagents_history(state, known))
+    return out

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ag_ui.core import Interrupt, ResumeEntry
@@ -136,13 +136,17 @@ def approval_schema(allowed: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def agui_interrupts(payloads: Sequence[dict[str, Any]]) -> list[Interrupt]:
+def agui_interrupts(
+    payloads: Sequence[dict[str, Any]], owners: Mapping[str, str] | None = None
+) -> list[Interrupt]:
     """The ``Interrupt`` objects of ``RUN_FINISHED``'s interrupt outcome: one per
     approval action (``tool_call``, bound to its call), one per plain interrupt
-    (``input_required``, its value in ``metadata``)."""
+    (``input_required``, its value in ``metadata``). ``owners`` maps a LangGraph
+    interrupt id to the subagent that asked it (its ``subagentRunId``)."""
     out: list[Interrupt] = []
     for payload in payloads:
         graph_id = str(payload.get("id", ""))
+        owner = (owners or {}).get(graph_id)
         actions = _actions(payload)
         for i, action in enumerate(actions):
             call_id = action.get("tool_call_id")
@@ -156,6 +160,7 @@ def agui_interrupts(payloads: Sequence[dict[str, Any]]) -> list[Interrupt]:
                     reason="tool_call" if call_id else "lcsse:tool_approval",
                     message=str(action.get("description") or f"Run the tool {name!r}?"),
                     tool_call_id=str(call_id) if call_id else None,
+                    subagent_run_id=owner,
                     response_schema=approval_schema(allowed),
                     metadata=_json(
                         {
@@ -179,6 +184,7 @@ def agui_interrupts(payloads: Sequence[dict[str, Any]]) -> list[Interrupt]:
                 id=graph_id,
                 reason="input_required",
                 message=question_of(value),
+                subagent_run_id=owner,
                 response_schema=_json(schema) if isinstance(schema, dict) else None,
                 metadata={"langgraphInterruptId": graph_id, "value": value},
             )

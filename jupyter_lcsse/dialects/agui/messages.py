@@ -85,14 +85,20 @@ def _check_ids(messages: Sequence[Message]) -> None:
 
 def agui_to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:
     """The conversation as LangChain messages; reasoning and activity messages, which
-    are for display, are left out. An empty id becomes none, for LangChain (or the
-    graph's ``add_messages``) to make one. Raises ``AguiMessageError``."""
+    are for display, are left out, and so are a subagent's (``subagentRunId``: the
+    messages a subagent wrote in its own conversation, which the previous run's
+    ``MESSAGES_SNAPSHOT`` gave the client; fed back to the graph they would join the
+    root's conversation, and a checkpointed thread's for good). An empty id becomes
+    none, for LangChain (or the graph's ``add_messages``) to make one. Raises
+    ``AguiMessageError``."""
     _check_ids(messages)
     out: list[BaseMessage] = []
     names: dict[str, str] = {}  # tool call id -> tool name, for the tool messages
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         role = message.role
+        if getattr(message, "subagent_run_id", None) is not None:
+            continue
         message_id = message.id or None
         if role == "user":
             out.append(HumanMessage(_text(message.content, where), id=message_id))

@@ -3,7 +3,9 @@
 The state's messages reach the encoder as the plain dicts ``graphs.message_dict``
 writes (type, content, id, tool calls), so this direction needs no LangChain: the
 encoder imports it from here (import-linter keeps the encoder free of LangChain);
-``messages.py`` converts the other way, AG-UI input into LangChain messages.
+``messages.py`` converts the other way, AG-UI input into LangChain messages. A message
+of a subagent's own checkpoint (a resumed thread's history: ``input.check_thread``)
+names its subagent under ``subagent``: its ``subagentRunId``.
 """
 
 from __future__ import annotations
@@ -56,10 +58,11 @@ def state_messages_to_agui(messages: Sequence[Any], id_prefix: str = "msg") -> l
             taken.add(message_id)
         text = _content_text(message.get("content"))
         name = message.get("name") or None
+        owner = message.get("subagent") or None
         if kind == "human":
-            out.append(UserMessage(id=message_id, content=text, name=name))
+            out.append(UserMessage(id=message_id, content=text, name=name, subagent_run_id=owner))
         elif kind == "system":
-            out.append(SystemMessage(id=message_id, content=text, name=name))
+            out.append(SystemMessage(id=message_id, content=text, name=name, subagent_run_id=owner))
         elif kind == "ai":
             calls = [
                 ToolCall(
@@ -72,7 +75,13 @@ def state_messages_to_agui(messages: Sequence[Any], id_prefix: str = "msg") -> l
                 for call in message.get("tool_calls") or []
             ]
             out.append(
-                AssistantMessage(id=message_id, content=text, tool_calls=calls or None, name=name)
+                AssistantMessage(
+                    id=message_id,
+                    content=text,
+                    tool_calls=calls or None,
+                    name=name,
+                    subagent_run_id=owner,
+                )
             )
         elif kind == "tool":
             error = text if message.get("status") == "error" else None
@@ -82,6 +91,7 @@ def state_messages_to_agui(messages: Sequence[Any], id_prefix: str = "msg") -> l
                     content=text,
                     tool_call_id=str(message.get("tool_call_id") or ""),
                     error=error,
+                    subagent_run_id=owner,
                 )
             )
     return out
