@@ -19,8 +19,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("[0-
 TOKEN = "lcsse-notebook-test"
 
 
-def test_notebooks_when_listed_then_eleven_numbered_and_linked() -> None:
-    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 12)]
+def test_notebooks_when_listed_then_twelve_numbered_and_linked() -> None:
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 13)]
     for current, following in itertools.pairwise(NOTEBOOKS):
         text = current.read_text(encoding="utf-8")
         assert f"]({following.name})" in text, f"{current.name} does not link to {following.name}"
