@@ -115,6 +115,26 @@ def test_differ_when_patches_applied_in_order_then_the_last_state_without_messag
         assert state == expected
 
 
+def test_differ_when_one_key_of_a_wide_state_changes_then_the_patch_names_only_it() -> None:
+    """Only the changed keys are diffed: the patch is the change, down to the nested
+    path, and a value moved between keys still applies to the whole state."""
+    differ = StateDiffer()
+    wide = {f"key{i}": f"value {i}" for i in range(50)}
+    wide["todos"] = [{"content": "a", "status": "pending"}, {"content": "b", "status": "pending"}]
+    differ.patch(wide)
+    step = {
+        **wide,
+        "key7": "seven",
+        "todos": [wide["todos"][0], {"content": "b", "status": "done"}],
+    }
+    assert differ.patch(step) == [
+        {"op": "replace", "path": "/key7", "value": "seven"},
+        {"op": "replace", "path": "/todos/1/status", "value": "done"},
+    ]
+    moved = {k: v for k, v in step.items() if k != "key8"} | {"extra": "value 8"}
+    assert jsonpatch.apply_patch(step, differ.patch(moved)) == moved
+
+
 # -- ScriptedChatModel ----------------------------------------------------------------
 
 
