@@ -35,6 +35,9 @@ class StreamResult:
     latencies_ns: list[int] = field(default_factory=list)
     received_ns: list[int] = field(default_factory=list)  # each latency's arrival (``agui``)
     error: str = ""
+    body_bytes: int = 0  # the response body (the SSE stream), without HTTP framing
+    counts: dict[str, int] = field(default_factory=dict)  # native events by name
+    data_bytes: dict[str, int] = field(default_factory=dict)  # their data's bytes, by name
 
     @property
     def seconds(self) -> float:
@@ -124,7 +127,13 @@ class _SSEProtocol(asyncio.Protocol):
 
     def _events(self, data: bytes, now: int) -> None:
         result = self.result
+        result.body_bytes += len(data)
         for event in self.decoder.feed(data):
+            if not self.agui:  # parsed after the stream: tallying costs no measured time
+                name = event.event or "message"
+                result.counts[name] = result.counts.get(name, 0) + 1
+                size = len(event.data.encode())
+                result.data_bytes[name] = result.data_bytes.get(name, 0) + size
             if self.agui:
                 self._agui_event(event.data, now)
             elif event.event == "message" and event.data:  # empty data is no token

@@ -10,7 +10,10 @@ as possible (one ``asyncio.sleep(0)`` per token, like the offline model).
 no tools): the graph rows measure what LangGraph and lcsse's graph mode add per token.
 ``make_approval_agent`` gives it one tool behind ``HumanInTheLoopMiddleware``: its first
 turn calls the tool and stops for approval, its second streams the N tokens (the
-approve-and-resume row, ``benchmarks/interrupts.py``).
+approve-and-resume row, ``benchmarks/interrupts.py``). ``make_nested_agent`` puts
+``make_agent`` inside a parent graph, as its node (the subagent row), and
+``make_wide_graph`` is a graph of many steps over a wide state (the state-delta row,
+``benchmarks/nested.py``).
 """
 
 from __future__ import annotations
@@ -150,3 +153,72 @@ def make_approval_agent() -> Runnable[Any, Any]:
         middleware=[HumanInTheLoopMiddleware(interrupt_on={"record": True})],
         checkpointer=InMemorySaver(),
     )
+
+
+def make_nested_agent() -> Runnable[Any, Any]:
+    """A parent graph whose one node is ``make_agent``'s agent: the N tokens are the
+    subagent's (``subagent_text`` on the wire). Input as ``make_agent``'s."""
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("worker", make_agent())
+    builder.add_edge(START, "worker")
+    return builder.compile(name="bench_nested")
+
+
+WIDE_KEYS = 50
+
+
+def make_wide_graph() -> Runnable[Any, Any]:
+    """One node that loops: each step changes one of ``WIDE_KEYS`` keys of the state
+    (``key<step % WIDE_KEYS>``, a 20-character value) and the step counter, until
+    ``step`` reaches the input's ``steps``. Input: ``wide_input(steps)``; it needs a
+    ``recursion_limit`` above ``steps``."""
+    from langgraph.graph import END, START, StateGraph
+
+    def tick(state: Any) -> dict[str, Any]:
+        step = int(state["step"]) + 1
+        return {"step": step, f"key{step % WIDE_KEYS}": f"{step:020d}"}
+
+    def more(state: Any) -> str:
+        return END if state["step"] >= state["steps"] else "tick"
+
+    builder: StateGraph[Any] = StateGraph(_wide_state())
+    builder.add_node("tick", tick)
+    builder.add_edge(START, "tick")
+    builder.add_conditional_edges("tick", more)
+    return builder.compile(name="bench_wide")
+
+
+def wide_input(steps: int) -> dict[str, Any]:
+    """The wide graph's start: every key filled, ``steps`` to run."""
+    return {"step": 0, "steps": steps, **{f"key{i}": "x" * 20 for i in range(WIDE_KEYS)}}
+
+
+def _wide_state() -> type:
+    """The wide graph's state schema: ``step``, ``steps`` and the keys, each replaced."""
+    from typing import TypedDict
+
+    fields: dict[str, type] = {"step": int, "steps": int}
+    fields.update({f"key{i}": str for i in range(WIDE_KEYS)})
+    return TypedDict("WideState", fields)  # type: ignore[operator]
+
+
+def make_wide_whole() -> Runnable[Any, Any]:
+    """The wide graph's run with its whole state sent after every step: a plain chain
+    (no graph, so lcsse streams it in ``text`` mode) that yields each of LangGraph's
+    ``values`` items, which lcsse sends as ``data`` events. The state-delta row's
+    comparison: the same steps, the same server and codec, the whole state each time."""
+    from langchain_core.runnables import RunnableGenerator
+
+    graph = make_wide_graph()
+
+    async def whole_states(inputs: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for value in inputs:
+            limit = int(value["steps"]) * 2 + 10
+            async for state in graph.astream(
+                value, {"recursion_limit": limit}, stream_mode="values"
+            ):
+                yield state
+
+    return RunnableGenerator(whole_states, name="bench_wide_whole")

@@ -20,6 +20,7 @@ from benchmarks.targets import TARGETS
 
 AGUI_HEADING = "## AG-UI: the agent through lcsse and through ag-ui-langgraph"
 RESUME_HEADING = "## Approve and resume"
+NESTED_HEADING = "## Agents inside agents: subagents and state deltas"
 MEMORY_HEADING = "## Memory over many runs"
 
 Row = tuple[str, ...]  # the row's key in TARGETS, its figure, then one cell per column
@@ -203,6 +204,8 @@ def render(results: dict[str, Any], sizes: Sizes, command: str, seconds: float, 
         + modes
         + "\n\n"
         + render_resume(results["resume"], sizes)
+        + "\n"
+        + render_nested(results["nested"], sizes)
         + f"\n{COSTS_HEADING}\n\n"
         "The benchmark chain, layer by layer, streamed in-process (no transport). The "
         "difference between the last two rows is langchain-core's thread-pool hop per "
@@ -386,6 +389,74 @@ def render_resume(fig: dict[str, dict[str, float]], sizes: Sizes, note: str = ""
         "graph's `astream` from its `__interrupt__` value to the first token of "
         '`astream(Command(resume=...), stream_mode="messages")`, no transport. The '
         "first round trip of each side is a warm-up and not counted.\n\n" + rows + "\n"
+    )
+
+
+def render_nested(fig: dict[str, dict[str, float]], sizes: Sizes, note: str = "") -> str:
+    """The subagent and state-delta section (``benchmarks/nested.py``)."""
+    sub, sub_bare = fig["subagent"], fig["subagent_bare"]
+    deltas, whole = fig["deltas"], fig["whole"]
+    steps, keys = sizes.wide_steps, 50
+    rows = table(
+        "| figure | target | lcsse | compared with | lcsse / compared |",
+        [
+            (
+                "nested.subagent",
+                f"parent graph with an agent subgraph, one stream, rate 0, "
+                f"{sizes.single_tokens}-token answer inside the subagent: chunks/s of the "
+                "subagent's tokens (`subagent_text` events; in-process: `messages` items "
+                "with text from inside the subgraph)",
+                f"{sub['chunks_per_s']:.0f} (endpoint, graph mode), {_errors(sub)}",
+                f"{sub_bare['chunks_per_s']:.0f} in-process "
+                '(`graph.astream(stream_mode="messages", subgraphs=True)`); '
+                f"{fig['subagent_bare_modes']['chunks_per_s']:.0f} with lcsse's four stream "
+                "modes",
+                f"{ratio(sub['chunks_per_s'], sub_bare['chunks_per_s'])} "
+                f"({ratio(sub['chunks_per_s'], fig['subagent_bare_modes']['chunks_per_s'])} "
+                "of the four modes in-process)",
+            ),
+            (
+                "nested.delta_bytes",
+                f"a graph of {steps} steps, each changing one key of a {keys}-key state: "
+                "bytes on the wire (the response body; in parentheses the state events' data)",
+                f"{deltas['body_bytes']:.0f} ({deltas['state_bytes']:.0f} in "
+                f"{deltas['state_events']:.0f} `state_delta`), {_errors(deltas)}",
+                f"{whole['body_bytes']:.0f} ({whole['state_bytes']:.0f} in "
+                f"{whole['state_events']:.0f} whole states as `data`), {_errors(whole)}",
+                ratio(deltas["body_bytes"], whole["body_bytes"]),
+            ),
+            (
+                "nested.delta_time",
+                "the same runs: ms per step, end to end (the run's wall time over its steps)",
+                f"{deltas['ms_per_step']:.3f}",
+                f"{whole['ms_per_step']:.3f} (the whole state each step)",
+                ratio(deltas["ms_per_step"], whole["ms_per_step"]),
+            ),
+            (
+                "nested.delta_cpu",
+                "the same steps in-process, no transport: µs per step with each state made "
+                "into a patch (`StateDiffer`) vs serialised whole (`json.dumps`)",
+                f"{fig['deltas_bare']['us_per_step']:.1f}",
+                f"{fig['whole_bare']['us_per_step']:.1f}",
+                ratio(fig["deltas_bare"]["us_per_step"], fig["whole_bare"]["us_per_step"]),
+            ),
+        ],
+    )
+    return (
+        f"{NESTED_HEADING}\n\n" + (f"{note}\n\n" if note else "") + "The subagent row: "
+        "`benchmarks.model:make_nested_agent`, a `StateGraph(MessagesState)` whose one node "
+        "is the bench agent, asked "
+        f'`{{"messages": [{{"role": "user", "content": "{sizes.single_tokens},0"}}]}}`; '
+        "lcsse streams it with `subgraphs=True`, so every token is the subagent's "
+        "(`subagent_text`, tagged with its id). The state rows: "
+        "`benchmarks.model:make_wide_graph`, one node looping over a state of "
+        f"{keys} 20-character keys, each step replacing one key and the step counter, "
+        "streamed in graph mode (a `state_delta` per step), against "
+        "`benchmarks.model:make_wide_whole`, the same graph's `values` (the whole state after "
+        "every step) as `data` events on the same server: the same steps, the same codec, "
+        "only the state's encoding differs. Both send the starting state once; the graph "
+        "mode run also sends the final `state` once at its end. Medians of "
+        f"{sizes.modes_repeats} repeats, each side in turns.\n\n" + rows + "\n"
     )
 
 

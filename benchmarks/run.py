@@ -1,6 +1,6 @@
 """Side-by-side streaming benchmark: bare astream, lcsse, sse-starlette, naive.
 
-    python -m benchmarks.run [--smoke] [--only agui] [--out BENCHMARKS.md]
+    python -m benchmarks.run [--smoke] [--only agui|resume|nested] [--out BENCHMARKS.md]
 
 Besides the text chain, lcsse streams a ``create_agent`` graph (graph mode) and the text
 chain in events mode, each against its in-process reference (``graph.astream`` in
@@ -33,16 +33,18 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import agui, interrupts, profile
+from benchmarks import agui, interrupts, nested, profile
 from benchmarks.reference import bare_paced, bare_stream, langchain_costs
 from benchmarks.report import (
     AGUI_HEADING,
     MEMORY_HEADING,
+    NESTED_HEADING,
     RESUME_HEADING,
     keep_memory,
     machine,
     render,
     render_agui,
+    render_nested,
     render_resume,
     splice_agui,
     splice_section,
@@ -96,6 +98,7 @@ async def measure(sizes: Sizes, tmp: Path) -> dict[str, Any]:
         out["lcsse"] = await streaming_figures("lcsse", port, sizes)
         out["modes"] = await modes_figures(port, sizes)
         out["resume"] = await interrupts.measure(port, sizes)
+        out["nested"] = await nested.measure(port, sizes)
         many = (sizes.concurrent_streams, sizes.concurrent_tokens)
         loads: list[tuple[str, str, Callable[[], Awaitable[object]]]] = [
             (
@@ -152,6 +155,13 @@ async def measure_only_resume(sizes: Sizes, tmp: Path) -> dict[str, Any]:
         return await interrupts.measure(port, sizes)
 
 
+async def measure_only_nested(sizes: Sizes, tmp: Path) -> dict[str, Any]:
+    """``--only nested``: the subagent and state-delta rows alone, on their own server."""
+    await _client_ready()
+    with lcsse_server(tmp / "lcsse") as (port, _proc):
+        return await nested.measure(port, sizes)
+
+
 async def measure_only_agui(sizes: Sizes, tmp: Path) -> dict[str, Any]:
     """``--only agui``: the client set up as ``measure`` sets it up, then the AG-UI rows."""
     await _client_ready()
@@ -164,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=str(REPO / "BENCHMARKS.md"), help="where the table goes")
     parser.add_argument(
         "--only",
-        choices=["agui", "resume"],
+        choices=["agui", "resume", "nested"],
         help="run only these rows and replace their section of --out (the rest stays)",
     )
     args = parser.parse_args(argv)
@@ -178,6 +188,8 @@ def main(argv: list[str] | None = None) -> None:
             results = asyncio.run(measure_only_agui(sizes, Path(tmp)))
         elif args.only == "resume":
             results = asyncio.run(measure_only_resume(sizes, Path(tmp)))
+        elif args.only == "nested":
+            results = asyncio.run(measure_only_nested(sizes, Path(tmp)))
         else:
             results = asyncio.run(measure(sizes, Path(tmp)))
     seconds = time.monotonic() - started
@@ -189,6 +201,16 @@ def main(argv: list[str] | None = None) -> None:
         section = render_agui(results, sizes, note)
         existing = out.read_text(encoding="utf-8") if out.exists() else ""
         out.write_text(splice_agui(existing, section), encoding="utf-8")
+        print(section)
+        return
+    if args.only == "nested":
+        note = (
+            f"Command: `{command} --only nested` (took {seconds:.0f} s, {date}). "
+            f"Machine: {machine(python=False)}."
+        )
+        section = render_nested(results, sizes, note)
+        existing = out.read_text(encoding="utf-8") if out.exists() else ""
+        out.write_text(splice_section(existing, NESTED_HEADING, section), encoding="utf-8")
         print(section)
         return
     if args.only == "resume":

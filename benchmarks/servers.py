@@ -74,7 +74,10 @@ def lcsse_server(tmp: Path, extra_config: str = "") -> Iterator[Server]:
     (tmp / "config" / "jupyter_server_config.py").write_text(
         "c.LCSSEApp.chains = {'bench': 'benchmarks.model:make_chain', "
         "'bench_agent': 'benchmarks.model:make_agent', "
-        "'bench_approval': 'benchmarks.model:make_approval_agent'}\n"
+        "'bench_approval': 'benchmarks.model:make_approval_agent', "
+        "'bench_nested': 'benchmarks.model:make_nested_agent', "
+        "'bench_wide': 'benchmarks.model:make_wide_graph', "
+        "'bench_wide_whole': 'benchmarks.model:make_wide_whole'}\n"
         "c.LCSSEApp.max_active_runs = 100000\n"
         "c.LCSSEApp.orphan_timeout = 600\n"
         "c.ServerApp.log_level = 'WARN'\n" + extra_config

@@ -31,6 +31,8 @@ class Sizes:
     # The approve-and-resume round trips: each a run to its interrupt, then the resume.
     resume_repeats: int = 30
     resume_tokens: int = 20
+    # The state-delta rows: a graph of this many steps over a 50-key state.
+    wide_steps: int = 200
 
     @property
     def token_interval_s(self) -> float:
@@ -56,4 +58,5 @@ SMOKE = Sizes(
     agui_latency_tokens=20,
     resume_repeats=2,
     resume_tokens=5,
+    wide_steps=10,
 )

@@ -46,6 +46,14 @@ def test_benchmark_when_smoke_sizes_then_writes_a_table_for_every_contestant(
     for figure in ("| agent graph (`create_agent`", "| text chain in events mode"):
         assert figure in table, figure
     assert "## Approve and resume" in table
+    assert "## Agents inside agents: subagents and state deltas" in table
+    for figure in (
+        "| parent graph with an agent subgraph, one stream, rate 0",
+        "each changing one key of a 50-key state: bytes on the wire",
+        "| the same runs: ms per step",
+        "µs per step with each state made into a patch",
+    ):
+        assert figure in table, figure
     assert "| interrupt frame to the resumed run's first token, ms" in table
     assert "### lcsse, the agent graph (graph mode), one stream at rate 0" in table
     assert "### lcsse, the text chain in events mode, one stream at rate 0" in table
