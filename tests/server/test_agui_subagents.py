@@ -40,6 +40,7 @@ HERE = "tests.server.test_agui_subagents"
 CHAINS = ("lcsse", "api", "chains")
 QUESTION = "How does resuming work?"
 WIDE = {"step": 0, "values": {f"k{i}": 0 for i in range(50)}}
+SHARED_STATE = ("--features", "shared-state")
 NOTES = {"AGUI208", "AGUI304"}  # the validator's informational notes these runs may get
 
 
@@ -114,8 +115,11 @@ async def agui_run(
     name = name or f"subagents-{chain}"
     path = tmp_path / f"{name}.sse"
     path.write_text(response.raw)
-    report = await validate(name, str(path))
+    # Every run here is a graph's, which shares its state: declared, so the validator
+    # also checks that a snapshot came (AGUI305, skipped otherwise).
+    report = await validate(name, str(path), extra=SHARED_STATE)
     assert report["summary"]["warnings"] == 0, report["diagnostics"]
+    assert "AGUI305" not in {s["rule"] for s in report.get("skipped", [])}, report
     assert {d["rule"] for d in report["diagnostics"]} <= NOTES, report["diagnostics"]
     return [json.loads(e.data) for e in response.events if e.data]
 
@@ -364,7 +368,7 @@ async def test_cancelled_run_when_a_subagent_talks_then_its_error_cancelled_befo
     )
     path = tmp_path / "cancelled-subagent.sse"
     path.write_text(raw)
-    report = await validate("subagents-cancelled", str(path))
+    report = await validate("subagents-cancelled", str(path), extra=SHARED_STATE)
     assert report["summary"]["warnings"] == 0, report["diagnostics"]
     events = [json.loads(line[6:]) for line in raw.splitlines() if line.startswith("data: ")]
     (helper,) = agents(events)
