@@ -32,57 +32,7 @@
 // The package comes from the project's .npm-tools/ (scripts/test.sh installs it);
 // AGUI_CLIENT_DIR names another copy of @ag-ui/client.
 
-import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const PACKAGE_DIR =
-  process.env.AGUI_CLIENT_DIR || join(REPO, ".npm-tools", "node_modules", "@ag-ui", "client");
-
-// The client reports its event checks with console.warn / console.error: keep them.
-const warnings = [];
-for (const level of ["warn", "error"]) {
-  console[level] = (...args) => {
-    warnings.push({
-      level,
-      text: args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : typeof a === "string" ? a : JSON.stringify(a))).join(" "),
-    });
-  };
-}
-
-function fail(message, code = 2) {
-  process.stdout.write(JSON.stringify({ fatal: message, warnings }) + "\n");
-  process.exit(code);
-}
-
-async function loadHttpAgent() {
-  let manifest;
-  try {
-    manifest = JSON.parse(readFileSync(join(PACKAGE_DIR, "package.json"), "utf8"));
-  } catch {
-    fail(
-      `@ag-ui/client is not installed at ${PACKAGE_DIR}: run \`bash scripts/test.sh\` ` +
-        "(it installs @ag-ui/client@1.0.0 into .npm-tools/)",
-    );
-  }
-  const entry = manifest.exports?.["."]?.import ?? manifest.module ?? manifest.main;
-  const module = await import(pathToFileURL(join(PACKAGE_DIR, entry)).href);
-  return { HttpAgent: module.HttpAgent, version: manifest.version };
-}
-
-// A copy as JSON: what the client holds now, not what it may change later.
-const copy = (value) => (value === undefined ? null : JSON.parse(JSON.stringify(value)));
-
-function describeError(error) {
-  if (!error) return null;
-  return {
-    name: error.name,
-    message: String(error.message ?? error),
-    status: error.status ?? null,
-    payload: error.payload ?? null,
-  };
-}
+import { copy, describeError, fail, loadClient, warnings } from "./harness.mjs";
 
 function subscriberFor(record) {
   return {
@@ -115,7 +65,7 @@ async function main() {
     fail("usage: node tests/agui_client/run_agent.mjs URL TOKEN SCENARIO_JSON");
   }
   const scenario = JSON.parse(raw);
-  const { HttpAgent, version } = await loadHttpAgent();
+  const { HttpAgent, version } = await loadClient();
   const agent = new HttpAgent({
     url: `${url}lcsse/api/chains/${encodeURIComponent(scenario.chain ?? "default")}/agui`,
     headers: { Authorization: `token ${token}` },

@@ -24,53 +24,7 @@
 // (agent.state after each STATE_SNAPSHOT / STATE_DELTA), "warnings" (what the client wrote
 // with console.warn / console.error: its own event checks)}.
 
-import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const PACKAGE_DIR =
-  process.env.AGUI_CLIENT_DIR || join(REPO, ".npm-tools", "node_modules", "@ag-ui", "client");
-
-const warnings = [];
-for (const level of ["warn", "error"]) {
-  console[level] = (...args) => {
-    warnings.push({
-      level,
-      text: args
-        .map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : typeof a === "string" ? a : JSON.stringify(a)))
-        .join(" "),
-    });
-  };
-}
-
-function fail(message, code = 2) {
-  process.stdout.write(JSON.stringify({ fatal: message, warnings }) + "\n");
-  process.exit(code);
-}
-
-async function loadClient() {
-  let manifest;
-  try {
-    manifest = JSON.parse(readFileSync(join(PACKAGE_DIR, "package.json"), "utf8"));
-  } catch {
-    fail(
-      `@ag-ui/client is not installed at ${PACKAGE_DIR}: run \`bash scripts/test.sh\` ` +
-        "(it installs @ag-ui/client@1.0.0 into .npm-tools/)",
-    );
-  }
-  const entry = manifest.exports?.["."]?.import ?? manifest.module ?? manifest.main;
-  const module = await import(pathToFileURL(join(PACKAGE_DIR, entry)).href);
-  return { HttpAgent: module.HttpAgent, buildResumeArray: module.buildResumeArray, version: manifest.version };
-}
-
-// A copy as JSON: what the client holds now, not what it may change later.
-const copy = (value) => (value === undefined ? null : JSON.parse(JSON.stringify(value)));
-
-function describeError(error) {
-  if (!error) return null;
-  return { name: error.name, message: String(error.message ?? error) };
-}
+import { copy, describeError, fail, loadClient, warnings } from "./harness.mjs";
 
 function newRecord() {
   return { events: [], subagents: [], runFinished: null, runErrors: [], error: null, newMessages: null, resume: null };

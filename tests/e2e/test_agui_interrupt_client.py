@@ -11,39 +11,16 @@ read that.
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.support.agui import (
-    AGENT_ANSWER,
-    CLIENT,
-    CLIENT_VERSION,
-    REPO,
-    RUN_TIMEOUT_MS,
-    SCRIPT_TIMEOUT,
-    Server,
-)
-from tests.support.lcsse_server import TOKEN, lcsse_server
+from tests.support.agui import AGENT_ANSWER, Server, client_missing, run_client_script
+from tests.support.lcsse_server import lcsse_server
 from tests.support.needs import needs
 
-SCRIPT = REPO / "tests" / "agui_client" / "interrupt_flow.mjs"
-FIX = "run `bash scripts/test.sh` (it installs Node.js and @ag-ui/client@1.0.0 into .npm-tools/)"
-
-
-def _missing() -> str | None:
-    if shutil.which("node") is None:
-        return f"node is not installed: {FIX}"
-    if not (CLIENT / "package.json").exists():
-        return f"@ag-ui/client is not installed at {CLIENT}: {FIX}"
-    return None
-
-
-pytestmark = needs(_missing())
+pytestmark = needs(client_missing())
 
 
 @pytest.fixture(scope="module")
@@ -55,28 +32,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def interrupt_flow(server: Server, scenario: dict[str, Any]) -> dict[str, Any]:
     """Run interrupt_flow.mjs with ``scenario``; what the client saw at each step."""
-    node = shutil.which("node")
-    assert node is not None
-    command = [
-        node,
-        str(SCRIPT),
-        server.url,
-        TOKEN,
-        json.dumps({"timeoutMs": RUN_TIMEOUT_MS, **scenario}),
-    ]
-    try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=SCRIPT_TIMEOUT, cwd=REPO
-        )
-    except subprocess.TimeoutExpired as exc:
-        stderr = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr
-        pytest.fail(
-            f"interrupt_flow.mjs hung for {SCRIPT_TIMEOUT} s:\n{stderr}\n{server.log_tail()}"
-        )
-    assert done.returncode == 0, (done.returncode, done.stdout, done.stderr, server.log_tail())
-    result: dict[str, Any] = json.loads(done.stdout)
-    assert result["clientVersion"] == CLIENT_VERSION, result["clientVersion"]
-    return result
+    return run_client_script("interrupt_flow.mjs", server, scenario)
 
 
 def test_http_agent_when_approval_agent_asks_then_pending_interrupts_and_resume_answers_42(

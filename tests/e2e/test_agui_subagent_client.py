@@ -13,8 +13,6 @@ subagent that asks a human, and prints what it holds; these tests read that.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,24 +20,14 @@ import httpx
 import pytest
 
 from tests.support.agents import AGENT_CHAINS
-from tests.support.agui import CLIENT, CLIENT_VERSION, REPO, RUN_TIMEOUT_MS, SCRIPT_TIMEOUT, Server
+from tests.support.agui import Server, client_missing, run_client_script
 from tests.support.lcsse_server import TOKEN, lcsse_server
 from tests.support.needs import needs
 
-SCRIPT = REPO / "tests" / "agui_client" / "subagent_flow.mjs"
-FIX = "run `bash scripts/test.sh` (it installs Node.js and @ag-ui/client@1.0.0 into .npm-tools/)"
 QUESTION = "How does resuming work?"
 
 
-def _missing() -> str | None:
-    if shutil.which("node") is None:
-        return f"node is not installed: {FIX}"
-    if not (CLIENT / "package.json").exists():
-        return f"@ag-ui/client is not installed at {CLIENT}: {FIX}"
-    return None
-
-
-pytestmark = needs(_missing())
+pytestmark = needs(client_missing())
 
 
 @pytest.fixture(scope="module")
@@ -51,22 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def subagent_flow(server: Server, scenario: dict[str, Any]) -> dict[str, Any]:
     """Run subagent_flow.mjs with ``scenario``; what the client holds at the end."""
-    node = shutil.which("node")
-    assert node is not None
-    scenario = {"timeoutMs": RUN_TIMEOUT_MS, **scenario}
-    command = [node, str(SCRIPT), server.url, TOKEN, json.dumps(scenario)]
-    try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=SCRIPT_TIMEOUT, cwd=REPO
-        )
-    except subprocess.TimeoutExpired as exc:
-        stderr = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr
-        pytest.fail(
-            f"subagent_flow.mjs hung for {SCRIPT_TIMEOUT} s:\n{stderr}\n{server.log_tail()}"
-        )
-    assert done.returncode == 0, (done.returncode, done.stdout, done.stderr, server.log_tail())
-    result: dict[str, Any] = json.loads(done.stdout)
-    assert result["clientVersion"] == CLIENT_VERSION, result["clientVersion"]
+    result = run_client_script("subagent_flow.mjs", server, scenario)
     assert result["warnings"] == [], result["warnings"]
     return result
 

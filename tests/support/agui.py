@@ -15,11 +15,12 @@ import pytest
 from tests.support.lcsse_server import TOKEN
 
 REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "tests" / "agui_client" / "run_agent.mjs"
+SCRIPTS = REPO / "tests" / "agui_client"
 CLIENT = REPO / ".npm-tools" / "node_modules" / "@ag-ui" / "client"
 CLIENT_VERSION = "1.0.0"
 SCRIPT_TIMEOUT = 90  # seconds for one script (each of its runs aborts after RUN_TIMEOUT_MS)
 RUN_TIMEOUT_MS = 30_000
+FIX = "run `bash scripts/test.sh` (it installs Node.js and @ag-ui/client@1.0.0 into .npm-tools/)"
 
 AGENT_ANSWER = "*Offline model:* the `calculator` tool answered **42**, so the answer is **42**."
 BOOKING_QUESTION = "Please confirm booking for Tuesday"
@@ -66,36 +67,48 @@ class Server:
 
 def _node() -> str:
     """The node binary, once the client package is where the script imports it from."""
-    fix = (
-        "run `bash scripts/test.sh` (it installs Node.js and @ag-ui/client@1.0.0 into .npm-tools/)"
-    )
+    missing = client_missing()
+    if missing:
+        pytest.fail(missing)
     node = shutil.which("node")
-    if node is None:
-        pytest.fail(f"node is not installed: {fix}")
-    manifest = CLIENT / "package.json"
-    if not manifest.exists():
-        pytest.fail(f"@ag-ui/client is not installed at {CLIENT}: {fix}")
-    version = json.loads(manifest.read_text())["version"]
+    assert node is not None
+    version = json.loads((CLIENT / "package.json").read_text())["version"]
     if version != CLIENT_VERSION:
         pytest.fail(
-            f"@ag-ui/client {version} in .npm-tools/, the test needs {CLIENT_VERSION}: {fix}"
+            f"@ag-ui/client {version} in .npm-tools/, the test needs {CLIENT_VERSION}: {FIX}"
         )
     return node
 
 
-def run_agent(server: Server, scenario: dict[str, Any], token: str = TOKEN) -> dict[str, Any]:
-    """Run ``scenario`` (see run_agent.mjs) with HttpAgent; what the client assembled."""
+def client_missing() -> str | None:
+    """Why ``@ag-ui/client`` cannot run here (no node, no package), or None."""
+    if shutil.which("node") is None:
+        return f"node is not installed: {FIX}"
+    if not (CLIENT / "package.json").exists():
+        return f"@ag-ui/client is not installed at {CLIENT}: {FIX}"
+    return None
+
+
+def run_client_script(
+    name: str, server: Server, scenario: dict[str, Any], token: str = TOKEN
+) -> dict[str, Any]:
+    """Run ``tests/agui_client/<name>`` with ``scenario`` against ``server``; the JSON
+    it printed (its client's version checked)."""
     scenario = {"timeoutMs": RUN_TIMEOUT_MS, **scenario}
-    command = [_node(), str(SCRIPT), server.url, token, json.dumps(scenario)]
+    command = [_node(), str(SCRIPTS / name), server.url, token, json.dumps(scenario)]
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=SCRIPT_TIMEOUT, cwd=REPO
         )
     except subprocess.TimeoutExpired as exc:
-        pytest.fail(
-            f"run_agent.mjs hung for {SCRIPT_TIMEOUT} s:\n{exc.stderr}\n{server.log_tail()}"
-        )
+        stderr = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr
+        pytest.fail(f"{name} hung for {SCRIPT_TIMEOUT} s:\n{stderr}\n{server.log_tail()}")
     assert done.returncode == 0, (done.returncode, done.stdout, done.stderr, server.log_tail())
     result: dict[str, Any] = json.loads(done.stdout)
-    assert result["clientVersion"] == CLIENT_VERSION
+    assert result["clientVersion"] == CLIENT_VERSION, result["clientVersion"]
     return result
+
+
+def run_agent(server: Server, scenario: dict[str, Any], token: str = TOKEN) -> dict[str, Any]:
+    """Run ``scenario`` (see run_agent.mjs) with HttpAgent; what the client assembled."""
+    return run_client_script("run_agent.mjs", server, scenario, token)
