@@ -3,8 +3,8 @@
 
 The graphs are the native wire's (``tests/support/agents.py``: a deepagents deep agent, a
 langgraph-supervisor supervisor, an agent that is a graph node, two subagents at once, a
-subagent that asks a human, a wide state; the built-in ``planner`` and ``agent``), and here
-a subagent that fails inside another and a slow one to cancel. Every run is judged by
+subagent that asks a human, a wide state, a failing team and a slow helper; the built-in
+``planner`` and ``agent``). Every run is judged by
 ``ag-ui-validate`` too (no error, no warning; ``AGUI208``, a tool call whose message has
 no text, and ``AGUI304``, the snapshot an interrupted run ends with, are its notes), and
 the state a client builds from the snapshot and the deltas is compared with the state
@@ -22,21 +22,17 @@ from typing import Any
 import jsonpatch
 import pytest
 from ag_ui.core import AssistantMessage, ToolMessage, UserMessage
-from langchain_core.runnables import Runnable
-from langgraph.graph import END, START, StateGraph
 
 from jupyter_lcsse.dialects.agui.encoder import AguiDialect
 from jupyter_lcsse.dialects.agui.messages import agui_to_langchain
 from jupyter_lcsse.dialects.agui.transcript import carried_of
-from jupyter_lcsse.offline.scripted import ScriptedChatModel
 from jupyter_lcsse.streaming.events import Origin, StreamEvent
 from tests.server.test_agui_conformance import cancel_after, validate
-from tests.support.agents import AGENT_CHAINS, FINDINGS, Conversation, look_up
+from tests.support.agents import AGENT_CHAINS, FAILING_CHAINS, FINDINGS
 from tests.support.agui import run_input
 from tests.support.chains import TEST_CHAINS
 from tests.support.http import SSEFetch
 
-HERE = "tests.server.test_agui_subagents"
 CHAINS = ("lcsse", "api", "chains")
 QUESTION = "How does resuming work?"
 WIDE = {"step": 0, "values": {f"k{i}": 0 for i in range(50)}}
@@ -44,53 +40,9 @@ SHARED_STATE = ("--features", "shared-state")
 NOTES = {"AGUI208", "AGUI304"}  # the validator's informational notes these runs may get
 
 
-def make_failing_team() -> Runnable[Any, Any]:
-    """A parent graph whose node ``team`` is a graph whose agent ``helper`` answers, and
-    whose next node raises: the helper finishes, the team fails, the run fails."""
-    from langchain.agents import create_agent
-
-    def broken(state: Conversation) -> dict[str, Any]:
-        raise RuntimeError("the team broke")
-
-    helper = create_agent(
-        ScriptedChatModel(
-            turns=[("Looking.", [{"name": "look_up", "args": {"topic": "x"}}]), "Found it."]
-        ),
-        tools=[look_up],
-        name="helper",
-    )
-    inner = StateGraph(Conversation)
-    inner.add_node("helper", helper)
-    inner.add_node("broken", broken)
-    inner.add_edge(START, "helper")
-    inner.add_edge("helper", "broken")
-    inner.add_edge("broken", END)
-    builder = StateGraph(Conversation)
-    builder.add_node("team", inner.compile())
-    builder.add_edge(START, "team")
-    builder.add_edge("team", END)
-    return builder.compile()
-
-
-def make_slow_helper() -> Runnable[Any, Any]:
-    """An agent node that talks at 20 tokens a second: time to cancel it mid-answer."""
-    from langchain.agents import create_agent
-
-    words = " ".join(f"word{i}" for i in range(200))
-    helper = create_agent(
-        ScriptedChatModel(turns=[words], tokens_per_second=20), tools=[], name="helper"
-    )
-    builder = StateGraph(Conversation)
-    builder.add_node("helper", helper)
-    builder.add_edge(START, "helper")
-    builder.add_edge("helper", END)
-    return builder.compile()
-
-
 @pytest.fixture
 def lcsse_config() -> dict[str, Any]:
-    mine = {name: f"{HERE}:{name}" for name in ("make_failing_team", "make_slow_helper")}
-    return {"chains": {**TEST_CHAINS, **AGENT_CHAINS, **mine}}
+    return {"chains": {**TEST_CHAINS, **AGENT_CHAINS, **FAILING_CHAINS}}
 
 
 # -- helpers ---------------------------------------------------------------------------

@@ -4,7 +4,8 @@ with ``subagent``, and the state as it changes (``state_delta``).
 Each graph is what users build: the built-in ``planner`` (a todo list and a researcher
 through a task tool), a deepagents deep agent, a langgraph-supervisor supervisor, a
 parent graph whose node is an agent, two subagents at once, a subagent that asks a human
-(``tests/support/agents.py``), and here a subagent that fails and a slow one to cancel.
+(``tests/support/agents.py``), a team whose node fails and a slow helper to cancel
+(``FAILING_CHAINS`` there).
 """
 
 from __future__ import annotations
@@ -17,67 +18,26 @@ from typing import Any
 
 import jsonpatch
 import pytest
-from langchain_core.runnables import Runnable
-from langgraph.graph import END, START, StateGraph
 
 from jupyter_lcsse.core.sse import ServerSentEvent
-from jupyter_lcsse.offline.scripted import ScriptedChatModel
-from tests.support.agents import AGENT_CHAINS, DONE, FINDINGS, PLAN, Conversation, look_up
+from tests.support.agents import (
+    AGENT_CHAINS,
+    DONE,
+    FAILING_CHAINS,
+    FINDINGS,
+    PLAN,
+)
 from tests.support.chains import TEST_CHAINS
 from tests.support.http import SSEFetch, start_run
 
-HERE = "tests.server.test_subagents"
 STREAM = ("lcsse", "api", "chains")
 QUESTION = {"messages": [{"role": "user", "content": "How does resuming work?"}]}
 WIDE = {"step": 0, "values": {f"k{i}": 0 for i in range(50)}}
 
 
-def make_failing_subagent() -> Runnable[Any, Any]:
-    """A parent graph whose agent node's own node raises after it said something."""
-    from langchain.agents import create_agent
-
-    def broken(state: Conversation) -> dict[str, Any]:
-        raise RuntimeError("the helper broke")
-
-    helper = create_agent(
-        ScriptedChatModel(
-            turns=[("Looking.", [{"name": "look_up", "args": {"topic": "x"}}]), "Found it."]
-        ),
-        tools=[look_up],
-        name="helper",
-    )
-    inner = StateGraph(Conversation)
-    inner.add_node("helper", helper)
-    inner.add_node("broken", broken)
-    inner.add_edge(START, "helper")
-    inner.add_edge("helper", "broken")
-    inner.add_edge("broken", END)
-    builder = StateGraph(Conversation)
-    builder.add_node("team", inner.compile())
-    builder.add_edge(START, "team")
-    builder.add_edge("team", END)
-    return builder.compile()
-
-
-def make_slow_subagent() -> Runnable[Any, Any]:
-    """An agent node that talks at 20 tokens a second: time to cancel it mid-answer."""
-    from langchain.agents import create_agent
-
-    words = " ".join(f"word{i}" for i in range(200))
-    helper = create_agent(
-        ScriptedChatModel(turns=[words], tokens_per_second=20), tools=[], name="helper"
-    )
-    builder = StateGraph(Conversation)
-    builder.add_node("helper", helper)
-    builder.add_edge(START, "helper")
-    builder.add_edge("helper", END)
-    return builder.compile()
-
-
 @pytest.fixture
 def lcsse_config() -> dict[str, Any]:
-    mine = {name: f"{HERE}:{name}" for name in ("make_failing_subagent", "make_slow_subagent")}
-    return {"chains": {**TEST_CHAINS, **AGENT_CHAINS, **mine}}
+    return {"chains": {**TEST_CHAINS, **AGENT_CHAINS, **FAILING_CHAINS}}
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -299,23 +259,23 @@ async def test_subagent_when_it_asks_a_human_then_finished_with_the_open_interru
 async def test_subagent_when_it_fails_then_error_status_with_its_message_and_run_error(
     sse_fetch: SSEFetch,
 ) -> None:
-    events = await stream(sse_fetch, "make_failing_subagent", {"input": QUESTION})
+    events = await stream(sse_fetch, "make_failing_team", {"input": QUESTION})
     agents = subagents(events)
     team = next(a for a in agents.values() if a["name"] == "team")
     helper = next(a for a in agents.values() if a["name"] == "helper")
     assert helper["parent"] == team["id"]
     assert helper["status"] == "finished"
     assert team["status"] == "error"
-    assert "the helper broke" in team["error"]
+    assert "the team broke" in team["error"]
     assert said_by(events, helper["id"]) == "Looking.Found it."
-    assert "the helper broke" in of(events, "error")[0]["message"]
+    assert "the team broke" in of(events, "error")[0]["message"]
     assert events[-1].json()["reason"] == "error"
 
 
 async def test_subagent_when_run_cancelled_mid_answer_then_end_cancelled_and_no_more_tokens(
     jp_fetch: Any, sse_fetch: SSEFetch
 ) -> None:
-    run_id = await start_run(jp_fetch, "make_slow_subagent", QUESTION)
+    run_id = await start_run(jp_fetch, "make_slow_helper", QUESTION)
     deleting: list[Any] = []
 
     def on_event(event: ServerSentEvent) -> None:

@@ -5,8 +5,10 @@ observable: a deepagents deep agent (todo list, a ``researcher`` subagent throug
 ``task``), a langgraph-supervisor supervisor with two workers, a parent graph whose node
 is a ``create_agent`` agent, a planner that starts two subagents in one turn (parallel),
 a subagent that asks a human (``interrupt()`` inside it, a checkpointer on the parent),
-and a graph of many steps over a wide state (the state-delta case). The libraries are
-the test extra's: the extension itself never imports them.
+and a graph of many steps over a wide state (the state-delta case). ``FAILING_CHAINS``
+are two that go wrong on purpose: a team whose agent answers and whose next node raises,
+and an agent node slow enough to cancel mid-answer. The libraries are the test extra's:
+the extension itself never imports them.
 """
 
 from __future__ import annotations
@@ -263,6 +265,54 @@ def make_wide_state_graph(steps: int = 200, keys: int = 50) -> Runnable[Any, Any
     builder.add_conditional_edges("tick", more)
     return builder.compile().with_config(recursion_limit=steps + 10)
 
+
+def make_failing_team() -> Runnable[Any, Any]:
+    """A parent graph whose node ``team`` is a graph whose agent ``helper`` answers, and
+    whose next node raises: the helper finishes, the team fails, the run fails."""
+    from langchain.agents import create_agent
+
+    def broken(state: Conversation) -> dict[str, Any]:
+        raise RuntimeError("the team broke")
+
+    helper = create_agent(
+        ScriptedChatModel(
+            turns=[("Looking.", [{"name": "look_up", "args": {"topic": "x"}}]), "Found it."]
+        ),
+        tools=[look_up],
+        name="helper",
+    )
+    inner = StateGraph(Conversation)
+    inner.add_node("helper", helper)
+    inner.add_node("broken", broken)
+    inner.add_edge(START, "helper")
+    inner.add_edge("helper", "broken")
+    inner.add_edge("broken", END)
+    builder = StateGraph(Conversation)
+    builder.add_node("team", inner.compile())
+    builder.add_edge(START, "team")
+    builder.add_edge("team", END)
+    return builder.compile()
+
+
+def make_slow_helper() -> Runnable[Any, Any]:
+    """An agent node that talks at 20 tokens a second: time to cancel it mid-answer."""
+    from langchain.agents import create_agent
+
+    words = " ".join(f"word{i}" for i in range(200))
+    helper = create_agent(
+        ScriptedChatModel(turns=[words], tokens_per_second=20), tools=[], name="helper"
+    )
+    builder = StateGraph(Conversation)
+    builder.add_node("helper", helper)
+    builder.add_edge(START, "helper")
+    builder.add_edge("helper", END)
+    return builder.compile()
+
+
+FAILING_CHAINS: dict[str, str] = {
+    "make_failing_team": f"{HERE}:make_failing_team",
+    "make_slow_helper": f"{HERE}:make_slow_helper",
+}
 
 AGENT_CHAINS: dict[str, str] = {
     "deep_agent": f"{HERE}:make_deep_agent",
