@@ -284,3 +284,24 @@ export function fakeFetch({ events = [frames(1, 3) + 'id: 4\nevent: end\ndata: {
 export function settle(ms = 20) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+// The widget's views for one test file: `view(model)` initializes the model's store
+// and renders a view, `renderView(model)` renders one more; every view and store is torn
+// down when the file's tests end (`after`), since their timers would keep node alive.
+// `cleanups` takes anything else a test must tear down.
+export function viewMaker(widget, after) {
+  const cleanups = [];
+  after(() => {
+    for (const cleanup of cleanups) cleanup();
+  });
+  function renderView(model) {
+    const el = document.createElement("div");
+    cleanups.push(widget.render({ model, el }));
+    return el.children[0];
+  }
+  function view(model) {
+    cleanups.push(widget.initialize({ model }));
+    return renderView(model);
+  }
+  return { view, renderView, cleanups };
+}

@@ -7,16 +7,13 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 
-import { FakeModel, installDocument, kernelModel, serverModel, settle } from "./fakes.mjs";
+import { FakeModel, installDocument, kernelModel, serverModel, settle, viewMaker } from "./fakes.mjs";
 import widget, { RunEvents, RunStore, formFields, statusLine } from "../../jupyter_lcsse/static/widget.js";
 
 globalThis.requestAnimationFrame = (callback) => setTimeout(callback, 0);
 globalThis.cancelAnimationFrame = (handle) => clearTimeout(handle);
 
-const cleanups = [];
-after(() => {
-  for (const cleanup of cleanups) cleanup(); // the views' timers would keep node alive
-});
+const { view } = viewMaker(widget, after);
 
 // ------------------------------------------------------------------------ helpers --
 
@@ -74,13 +71,6 @@ function batched(id, actions) {
 
 function inputInterrupt(id, value, extra = {}) {
   return { id, kind: "input", value, ...extra };
-}
-
-function view(model) {
-  cleanups.push(widget.initialize({ model }));
-  const el = document.createElement("div");
-  cleanups.push(widget.render({ model, el }));
-  return el.children[0];
 }
 
 function one(root, className) {

@@ -9,16 +9,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, test } from "node:test";
 
-import { fakeFetch, installDocument, kernelModel, serverModel, settle } from "./fakes.mjs";
+import { fakeFetch, installDocument, kernelModel, serverModel, settle, viewMaker } from "./fakes.mjs";
 import widget, { RunEvents } from "../../jupyter_lcsse/static/widget.js";
 
 globalThis.requestAnimationFrame = (callback) => setTimeout(callback, 0);
 globalThis.cancelAnimationFrame = (handle) => clearTimeout(handle);
 
-const cleanups = [];
-after(() => {
-  for (const cleanup of cleanups) cleanup(); // the views' timers would keep node alive
-});
+const { view } = viewMaker(widget, after);
 
 const { cases } = JSON.parse(readFileSync(new URL("../vectors/run_events.json", import.meta.url), "utf8"));
 
@@ -50,17 +47,6 @@ function run(frames) {
   const events = new RunEvents();
   for (const f of frames) events.apply({ type: f.event, data: f.data, id: f.id });
   return events;
-}
-
-function renderView(model) {
-  const el = document.createElement("div");
-  cleanups.push(widget.render({ model, el }));
-  return el.children[0];
-}
-
-function view(model) {
-  cleanups.push(widget.initialize({ model }));
-  return renderView(model);
 }
 
 /** A kernel-transport view and a function that sends it frames (one batch each call). */

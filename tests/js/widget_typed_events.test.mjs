@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, test } from "node:test";
 
-import { fakeFetch, installDocument, kernelModel, serverModel, settle, tokens } from "./fakes.mjs";
+import { fakeFetch, installDocument, kernelModel, serverModel, settle, tokens, viewMaker } from "./fakes.mjs";
 import widget, { RunEvents, RunStore, SSEParser, statusLine } from "../../jupyter_lcsse/static/widget.js";
 
 globalThis.requestAnimationFrame = (callback) => setTimeout(callback, 0);
@@ -14,10 +14,7 @@ globalThis.cancelAnimationFrame = (handle) => clearTimeout(handle);
 
 const WIDGET_JS = new URL("../../jupyter_lcsse/static/widget.js", import.meta.url);
 
-const cleanups = [];
-after(() => {
-  for (const cleanup of cleanups) cleanup(); // the views' timers would keep node alive
-});
+const { view } = viewMaker(widget, after);
 
 // ------------------------------------------------------------------------ helpers --
 
@@ -75,17 +72,6 @@ function dispatch(chunks) {
   for (const chunk of chunks) for (const event of parser.feed(chunk)) run.apply(event);
   for (const event of parser.close()) run.apply(event);
   return run;
-}
-
-function renderView(model) {
-  const el = document.createElement("div");
-  cleanups.push(widget.render({ model, el }));
-  return el.children[0];
-}
-
-function view(model) {
-  cleanups.push(widget.initialize({ model }));
-  return renderView(model);
 }
 
 function one(root, className) {

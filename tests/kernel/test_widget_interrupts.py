@@ -19,7 +19,6 @@ from typing import Annotated, Any, TypedDict
 
 import httpx
 import pytest
-from IPython.testing import globalipapp
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.language_models import BaseChatModel
@@ -33,7 +32,6 @@ from langgraph.types import interrupt
 
 from jupyter_lcsse import StreamWidget
 from jupyter_lcsse.core.sse import parse
-from jupyter_lcsse.kernel import magics
 from jupyter_lcsse.kernel.transports.base import TERMINAL
 from jupyter_lcsse.kernel.transports.kernel import kernel_runs
 from jupyter_lcsse.offline.model import OfflineChatModel
@@ -512,19 +510,7 @@ async def test_kernel_widget_when_interrupted_then_terminal_so_stop_and_display_
 # -- %%lcsse -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def ip() -> Any:
-    globalipapp.start_ipython()  # once per process; then get_ipython() is the shell
-    shell = globalipapp.get_ipython()
-    shell.run_line_magic("load_ext", "jupyter_lcsse")
-    return shell
-
-
-@pytest.fixture
-def shown(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    displayed: list[Any] = []
-    monkeypatch.setattr(magics, "display", displayed.append)
-    return displayed
+# ``ip`` and ``shown``: tests/kernel/conftest.py.
 
 
 async def test_cell_magic_when_agent_asks_first_then_its_card_waits_and_approve_answers(

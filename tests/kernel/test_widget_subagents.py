@@ -17,12 +17,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from IPython.testing import globalipapp
 
 from jupyter_lcsse import StreamWidget
 from jupyter_lcsse.chains.planner import build_planner_chain
 from jupyter_lcsse.chains.registry import make_chat_model
-from jupyter_lcsse.kernel import magics
 from jupyter_lcsse.kernel.transports.base import TERMINAL
 from tests.support import agents
 from tests.support.agents import AGENT_CHAINS, DONE, FINDINGS
@@ -178,19 +176,7 @@ async def test_kernel_widget_when_planner_runs_then_state_and_subagents_are_curr
 # -- %%lcsse --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def ip() -> Any:
-    globalipapp.start_ipython()  # once per process; then get_ipython() is the shell
-    shell = globalipapp.get_ipython()
-    shell.run_line_magic("load_ext", "jupyter_lcsse")
-    return shell
-
-
-@pytest.fixture
-def shown(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    displayed: list[Any] = []
-    monkeypatch.setattr(magics, "display", displayed.append)
-    return displayed
+# ``ip`` and ``shown``: tests/kernel/conftest.py.
 
 
 async def test_cell_magic_when_kernel_chain_nests_agents_then_it_ends_with_the_answer(
