@@ -29,9 +29,9 @@ import gc
 import resource
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from benchmarks import agui, interrupts, nested, profile
 from benchmarks.reference import bare_paced, bare_stream, langchain_costs
@@ -168,13 +168,36 @@ async def measure_only_agui(sizes: Sizes, tmp: Path) -> dict[str, Any]:
     return await agui.measure(sizes, tmp)
 
 
+class _Only(NamedTuple):
+    """One ``--only`` choice: how its rows are measured, drawn and put in the file."""
+
+    measure: Callable[[Sizes, Path], Coroutine[Any, Any, dict[str, Any]]]
+    render: Callable[[Any, Sizes, str], str]
+    splice: Callable[[str, str], str]  # (the file as it is, the new section) -> the file
+
+
+ONLY: dict[str, _Only] = {
+    "agui": _Only(measure_only_agui, render_agui, splice_agui),
+    "resume": _Only(
+        measure_only_resume,
+        render_resume,
+        lambda existing, section: splice_section(existing, RESUME_HEADING, section),
+    ),
+    "nested": _Only(
+        measure_only_nested,
+        render_nested,
+        lambda existing, section: splice_section(existing, NESTED_HEADING, section),
+    ),
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for the test suite")
     parser.add_argument("--out", default=str(REPO / "BENCHMARKS.md"), help="where the table goes")
     parser.add_argument(
         "--only",
-        choices=["agui", "resume", "nested"],
+        choices=list(ONLY),
         help="run only these rows and replace their section of --out (the rest stays)",
     )
     args = parser.parse_args(argv)
@@ -183,44 +206,19 @@ def main(argv: list[str] | None = None) -> None:
     date = time.strftime("%Y-%m-%d", time.gmtime())
     command = "python -m benchmarks.run" + (" --smoke" if args.smoke else "")
     out = Path(args.out)
+    only = ONLY.get(args.only) if args.only else None
     with tempfile.TemporaryDirectory(prefix="lcsse-bench-") as tmp:
-        if args.only == "agui":
-            results = asyncio.run(measure_only_agui(sizes, Path(tmp)))
-        elif args.only == "resume":
-            results = asyncio.run(measure_only_resume(sizes, Path(tmp)))
-        elif args.only == "nested":
-            results = asyncio.run(measure_only_nested(sizes, Path(tmp)))
-        else:
-            results = asyncio.run(measure(sizes, Path(tmp)))
+        run = only.measure if only else measure
+        results: dict[str, Any] = asyncio.run(run(sizes, Path(tmp)))
     seconds = time.monotonic() - started
-    if args.only == "agui":
+    if only:
         note = (
-            f"Command: `{command} --only agui` (took {seconds:.0f} s, {date}). "
+            f"Command: `{command} --only {args.only}` (took {seconds:.0f} s, {date}). "
             f"Machine: {machine(python=False)}."
         )
-        section = render_agui(results, sizes, note)
+        section = only.render(results, sizes, note)
         existing = out.read_text(encoding="utf-8") if out.exists() else ""
-        out.write_text(splice_agui(existing, section), encoding="utf-8")
-        print(section)
-        return
-    if args.only == "nested":
-        note = (
-            f"Command: `{command} --only nested` (took {seconds:.0f} s, {date}). "
-            f"Machine: {machine(python=False)}."
-        )
-        section = render_nested(results, sizes, note)
-        existing = out.read_text(encoding="utf-8") if out.exists() else ""
-        out.write_text(splice_section(existing, NESTED_HEADING, section), encoding="utf-8")
-        print(section)
-        return
-    if args.only == "resume":
-        note = (
-            f"Command: `{command} --only resume` (took {seconds:.0f} s, {date}). "
-            f"Machine: {machine(python=False)}."
-        )
-        section = render_resume(results, sizes, note)
-        existing = out.read_text(encoding="utf-8") if out.exists() else ""
-        out.write_text(splice_section(existing, RESUME_HEADING, section), encoding="utf-8")
+        out.write_text(only.splice(existing, section), encoding="utf-8")
         print(section)
         return
     text = render(results, sizes, command, seconds, date)
