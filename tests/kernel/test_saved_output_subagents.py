@@ -21,7 +21,7 @@ from jupyter_lcsse.offline.model import OfflineChatModel
 from tests.kernel.test_saved_output_interrupts import _live, _nbconvert_html, _visible
 from tests.support import agents
 from tests.support.agents import FINDINGS
-from tests.support.widgets import recording
+from tests.support.widgets import ran, recording
 
 QUESTION = {"messages": [{"role": "user", "content": "How does resuming work?"}]}
 HOSTILE = "<img src=x onerror=alert(1)> [click](javascript:alert(2)) *loud* <script>x</script>"
@@ -29,11 +29,7 @@ DEEP_ANSWER = f"The researcher says: Found: {FINDINGS}"
 
 
 async def _ran(runnable: Any, input: Any = QUESTION) -> StreamWidget:
-    widget = StreamWidget(runnable, input, autostart=False)
-    recording(widget)
-    widget.ask()
-    await widget.wait(timeout=60)
-    return widget
+    return await ran(runnable, input)
 
 
 def _fed(widget: StreamWidget, *events: tuple[str, Any]) -> StreamWidget:

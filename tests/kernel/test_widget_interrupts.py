@@ -535,13 +535,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def on_server(server: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("LCSSE_SERVER_URL", server)
-    monkeypatch.setenv("LCSSE_TOKEN", TOKEN)
-    return server
-
-
 def _post(server: str, path: str, body: dict[str, Any]) -> httpx.Response:
     return httpx.post(
         server + path, json=body, headers={"Authorization": f"token {TOKEN}"}, timeout=10

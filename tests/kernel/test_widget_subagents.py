@@ -24,9 +24,9 @@ from jupyter_lcsse.chains.registry import make_chat_model
 from jupyter_lcsse.kernel.transports.base import TERMINAL
 from tests.support import agents
 from tests.support.agents import AGENT_CHAINS, DONE, FINDINGS
-from tests.support.lcsse_server import TOKEN, lcsse_server
+from tests.support.lcsse_server import lcsse_server
 from tests.support.polling import until
-from tests.support.widgets import recording
+from tests.support.widgets import ran, recording
 
 QUESTION = {"messages": [{"role": "user", "content": "How does resuming work?"}]}
 DEEP_ANSWER = f"The researcher says: Found: {FINDINGS}"
@@ -50,11 +50,7 @@ def _researching(widget: StreamWidget) -> bool:
 
 
 async def _ran(runnable: Any, input: Any = QUESTION) -> StreamWidget:
-    widget = StreamWidget(runnable, input, autostart=False)
-    recording(widget)
-    widget.ask()
-    await widget.wait(timeout=60)
-    return widget
+    return await ran(runnable, input)
 
 
 def _paced_planner() -> Any:
@@ -199,13 +195,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("subagents-server")
     with lcsse_server(tmp, tokens_per_second=PACE, chains=AGENT_CHAINS) as url:
         yield url
-
-
-@pytest.fixture
-def on_server(server: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("LCSSE_SERVER_URL", server)
-    monkeypatch.setenv("LCSSE_TOKEN", TOKEN)
-    return server
 
 
 async def test_server_widget_when_planner_runs_then_wait_keeps_state_and_subagents_current(

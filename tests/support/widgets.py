@@ -12,3 +12,13 @@ def recording(widget: StreamWidget) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
     widget.send = sent.append  # type: ignore[method-assign]
     return sent
+
+
+async def ran(runnable: Any, input: Any, timeout: float = 60) -> StreamWidget:
+    """A kernel-transport widget asked ``input`` and read to the end of its run (its
+    messages to the browser recorded, not sent)."""
+    widget = StreamWidget(runnable, input, autostart=False)
+    recording(widget)
+    widget.ask()
+    await widget.wait(timeout=timeout)
+    return widget
