@@ -123,3 +123,35 @@ async def test_rag_when_chatopenai_then_sources_then_answer_and_prompt_has_passa
     assert response.text == "".join(reply_tokens("What is Last-Event-ID?"))
     [request] = fake_openai.requests
     assert "<source title=" in request["messages"][0]["content"]
+
+
+async def test_planner_when_chatopenai_then_researcher_subagent_streams_and_planner_answers(
+    sse_fetch: SSEFetch, fake_openai: Any
+) -> None:
+    # The built-in planner on ChatOpenAI (no script): the fake model hands the question
+    # to the researcher through task; the researcher, on the same model, answers in
+    # pieces, live inside its subagent; the planner answers from the task's result.
+    question = "How does a client resume a stream?"
+    response = await sse_fetch(
+        "lcsse", "api", "chains", "planner", "stream", body={"input": question}
+    )
+    events = response.events
+    started, finished = [e.json() for e in events if e.event == "subagent"]
+    assert started["name"] == "researcher" and started["status"] == "started"
+    assert started["tool_call_id"] == "call_fake_task" and finished["status"] == "finished"
+    pieces = [e.json() for e in events if e.event == "subagent_text"]
+    assert {p["subagent"] for p in pieces} == {started["id"]}
+    researcher_says = "".join(reply_tokens(question))
+    assert [p["delta"] for p in pieces] == reply_tokens(question)  # live, piece by piece
+    (result,) = [e.json() for e in events if e.event == "tool_result"]
+    assert result["id"] == "call_fake_task" and result["content"] == researcher_says
+    assert response.end["reason"] == "complete"
+    state = RunState()
+    for event in events:
+        state.feed(event)
+    assert state.text == f"The tool said {researcher_says}."
+    assert [a["name"] for a in state.subagents] == ["researcher"]
+    planner_first, researcher, planner_last = fake_openai.requests
+    assert {t["function"]["name"] for t in planner_first["tools"]} >= {"task", "write_todos"}
+    assert [t["function"]["name"] for t in researcher["tools"]] == ["search_docs"]
+    assert planner_last["messages"][-1]["role"] == "tool"

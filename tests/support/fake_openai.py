@@ -45,8 +45,12 @@ class ChatCompletionsHandler(web.RequestHandler):
         tokens = [f"tok{i} " for i in range(2000)] if slow else reply_tokens(str(question))
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Connection", "close")  # no pooled socket outlives the test
-        if body.get("tools") and last["role"] == "user" and "times" in str(question):
-            await self._tool_call(body)
+        offered = [t["function"]["name"] for t in body.get("tools") or ()]
+        if "task" in offered and last["role"] == "user":  # a planner: hand the question on
+            await self._tool_call(body, "task", json.dumps({"description": str(question)}))
+            return
+        if offered and last["role"] == "user" and "times" in str(question):
+            await self._tool_call(body, offered[0], '{"expression": "6 * 7"}')
             return
         if last["role"] == "tool":
             tokens = ["The", " tool", " said", f" {last['content']}."]
@@ -66,17 +70,18 @@ class ChatCompletionsHandler(web.RequestHandler):
             return
         self.state.finished += 1
 
-    async def _tool_call(self, body: dict[str, Any]) -> None:
+    async def _tool_call(self, body: dict[str, Any], name: str, arguments: str) -> None:
         """OpenAI's shape of a streamed tool call: the first delta names it (id, name),
         the next ones carry pieces of its arguments' JSON; finish_reason tool_calls."""
-        name = body["tools"][0]["function"]["name"]
-        pieces = ['{"expr', 'ession": ', '"6 * 7"}']
+        cut = [len(arguments) // 3, 2 * len(arguments) // 3]
+        pieces = [arguments[: cut[0]], arguments[cut[0] : cut[1]], arguments[cut[1] :]]
         deltas: list[dict[str, Any]] = [
             # Models often say what they are about to do before the call.
             {"role": "assistant", "content": "Let me "},
             {"content": "compute that."},
             {"tool_calls": [
-                {"index": 0, "id": "call_fake1", "type": "function",
+                {"index": 0, "id": f"call_fake_{name}" if name == "task" else "call_fake1",
+                 "type": "function",
                  "function": {"name": name, "arguments": ""}}]},
             *({"tool_calls": [{"index": 0, "function": {"arguments": p}}]} for p in pieces),
         ]  # fmt: skip
