@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonpatch
 import nbformat
 import pytest
 
@@ -188,6 +189,51 @@ def test_hub_proxy_when_agent_streams_then_tool_call_and_answer_and_resume_mid_c
     rest = [e for e in SSEDecoder().feed(response.content) if e.id]
     after = numbered[numbered.index(cut) + 1 :]
     assert [(e.id, e.event, e.data) for e in rest] == [(e.id, e.event, e.data) for e in after]
+
+
+def test_hub_proxy_when_planner_delegates_then_subagent_and_plan_live_and_resume_mid_subagent(
+    hub: Hub, user_token: str
+) -> None:
+    """The nested run behind JupyterHub: the researcher's subagent events and the plan's
+    patches come through configurable-http-proxy, and a resume cut in the middle of the
+    researcher's own text gives exactly the rest."""
+    hub.ensure_server()
+    question = {"messages": [{"role": "user", "content": "How does resuming work?"}]}
+    events = [e for _, e in _stream(hub, user_token, "", "planner", {"input": question})]
+    assert events[-1].event == "end" and events[-1].json()["reason"] == "complete"
+    cards = [e.json() for e in events if e.event == "subagent"]
+    assert [(c["name"], c["status"]) for c in cards] == [
+        ("researcher", "started"),
+        ("researcher", "finished"),
+    ]
+    researcher = cards[0]["id"]
+    pieces = [e.json() for e in events if e.event == "subagent_text"]
+    assert len(pieces) > 10 and all(p["subagent"] == researcher for p in pieces)
+    state: dict[str, Any] = {}
+    plans = []
+    for event in events:
+        if event.event == "state_delta":
+            state = jsonpatch.apply_patch(state, event.json()["patch"])
+            plans.append([todo["status"] for todo in state["todos"]])
+    assert plans == [["in_progress", "pending"], ["completed", "completed"]]
+    (final,) = [e.json() for e in events if e.event == "state"]
+    assert state["todos"] == final["todos"]
+
+    # Resume halfway through the researcher's text, through the proxy.
+    numbered = [e for e in events if e.id]
+    texts = [e for e in numbered if e.event == "subagent_text"]
+    cut = texts[len(texts) // 2]
+    response = _events(hub, user_token, events[0].json()["run_id"], str(cut.id))
+    assert response.status_code == 200, response.text
+    rest = [e for e in SSEDecoder().feed(response.content) if e.id]
+    after = numbered[numbered.index(cut) + 1 :]
+    assert [(e.id, e.event, e.data) for e in rest] == [(e.id, e.event, e.data) for e in after]
+    said = [
+        e.json()["delta"]
+        for e in numbered[: numbered.index(cut) + 1] + rest
+        if e.event == "subagent_text"
+    ]
+    assert "".join(said) == "".join(p["delta"] for p in pieces)
 
 
 def test_hub_proxy_when_http_agent_runs_agent_then_tool_call_and_exact_answer(
